@@ -1,0 +1,59 @@
+# genrelab: `make repro` runs the whole study and builds the book; `make test` runs the tests.
+# Both bootstrap .venv from requirements.lock when it is missing (needs only Python 3.11 and pip).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# The venv's tools first, so papermill's python3 kernel is the venv's Python.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help setup data repro book test test-fast lock clean check-data
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## create .venv from requirements.lock (offline-safe once installed)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+data: $(STAMP)  ## fill data/raw: dvc pull where a remote is set, else the demo corpus
+	@if [ -d data/raw ] && [ -n "$$(ls -A data/raw 2>/dev/null)" ]; then \
+		echo "data/raw is present: using it"; \
+	elif [ -n "$$($(BIN)/dvc remote list 2>/dev/null)" ]; then \
+		$(BIN)/dvc pull data.dvc; \
+	else \
+		echo "data/raw is missing and no DVC remote is set: generating the demo corpus pinned by data.dvc"; \
+		$(BIN)/python -m genrelab.datacheck data.dvc --generate data/raw; \
+	fi
+
+repro: data  ## run the whole study (dvc repro) and build the book
+	$(BIN)/dvc repro
+	@echo "The book: $(CURDIR)/book/_build/html/index.html"
+
+book: $(STAMP)  ## rebuild only the book from the executed notebooks
+	$(BIN)/dvc repro book
+
+check-data: $(STAMP)  ## regenerate the demo corpus and fail if data.dvc would change
+	$(BIN)/python -m genrelab.datacheck data.dvc
+
+test: $(STAMP)  ## run the whole test suite (unit + end-to-end pipeline on a tiny corpus)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## unit tests only (skips the end-to-end pipeline)
+	$(BIN)/python -m pytest -m "not slow"
+
+lock:  ## re-resolve requirements.in into requirements.lock (needs network)
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -r requirements.in
+	.lock-venv/bin/pip freeze --exclude-editable > requirements.lock && rm -rf .lock-venv
+
+clean:  ## remove generated outputs (keeps .venv, data/raw and the DVC cache)
+	rm -rf data/interim data/features data/spectrograms results metrics models book/_build book/chapters book/_generated

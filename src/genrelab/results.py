@@ -1,0 +1,180 @@
+"""The study's results table: scoring, confidence intervals, track aggregation, DVC metrics.
+
+Each model stage writes its rows to ``results/parts/<approach>.csv``; the ``scores`` stage
+concatenates them into ``results/scores.csv``, the one table the book reads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+
+from genrelab.errors import DataError
+
+SCORE_COLUMNS = [
+    "approach",
+    "model",
+    "protocol",
+    "level",
+    "accuracy",
+    "macro_f1",
+    "ci_low",
+    "ci_high",
+    "n_test",
+    "fit_seconds",
+    "predict_seconds",
+]
+LEVELS = ("segment", "track", "clip")
+PREDICTION_COLUMNS = ["approach", "model", "protocol", "level", "track_id", "segment", "y_true", "y_pred"]
+
+
+def bootstrap_ci(
+    y_true, y_pred, groups, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of accuracy, resampling whole groups (test tracks).
+
+    Segments of one track are not independent, so resampling rows would give intervals that
+    are too narrow; resampling tracks keeps each track's rows together.
+
+    Parameters
+    ----------
+    y_true, y_pred : labels, shape (n_rows,).
+    groups : track id of each row, shape (n_rows,).
+
+    Returns
+    -------
+    (low, high) accuracy bounds of the ``1 - alpha`` interval.
+    """
+    correct = np.asarray(y_true, dtype=object) == np.asarray(y_pred, dtype=object)
+    codes, _ = pd.factorize(np.asarray(groups, dtype=object))
+    hits = np.bincount(codes, weights=correct.astype(float))
+    sizes = np.bincount(codes).astype(float)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(sizes), size=(n_boot, len(sizes)))
+    accs = hits[draws].sum(axis=1) / sizes[draws].sum(axis=1)
+    low, high = np.quantile(accs, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def score_row(
+    *,
+    approach: str,
+    model: str,
+    protocol: str,
+    level: str,
+    y_true,
+    y_pred,
+    groups,
+    fit_seconds: float,
+    predict_seconds: float,
+    seed: int = 0,
+) -> dict:
+    """One row of the results table for one model, protocol and level.
+
+    ``groups`` is the track id of each test row (for ``track`` and ``clip`` levels, the rows are
+    tracks already). Times are wall-clock seconds for the whole fit and the whole test prediction.
+    """
+    if level not in LEVELS:
+        raise DataError(f"unknown level {level!r}; use one of {LEVELS}")
+    y_true = np.asarray(y_true, dtype=object)
+    y_pred = np.asarray(y_pred, dtype=object)
+    if len(y_true) == 0:
+        raise DataError(f"{approach}/{model}/{protocol}/{level}: the test set is empty. Check the splits.")
+    low, high = bootstrap_ci(y_true, y_pred, groups, seed=seed)
+    return {
+        "approach": approach,
+        "model": model,
+        "protocol": protocol,
+        "level": level,
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "ci_low": low,
+        "ci_high": high,
+        "n_test": int(len(y_true)),
+        "fit_seconds": float(fit_seconds),
+        "predict_seconds": float(predict_seconds),
+    }
+
+
+def aggregate_tracks(proba: np.ndarray, track_ids, classes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Average segment probabilities per track (soft voting).
+
+    Parameters
+    ----------
+    proba : shape (n_segments, n_classes), each row a probability vector.
+    track_ids : shape (n_segments,).
+    classes : shape (n_classes,), the label of each column.
+
+    Returns
+    -------
+    tracks : unique track ids, sorted, shape (n_tracks,)
+    mean_proba : shape (n_tracks, n_classes)
+    predicted : the arg-max label of each track, shape (n_tracks,)
+    """
+    proba = np.asarray(proba, dtype=float)
+    codes, tracks = pd.factorize(np.asarray(track_ids, dtype=object), sort=True)
+    sums = np.zeros((len(tracks), proba.shape[1]))
+    np.add.at(sums, codes, proba)
+    mean = sums / np.bincount(codes)[:, None]
+    return np.asarray(tracks, dtype=object), mean, np.asarray(classes, dtype=object)[mean.argmax(axis=1)]
+
+
+def write_part(rows: list[dict], approach: str, parts_dir: str | Path = "results/parts") -> pd.DataFrame:
+    """Write one approach's rows to ``parts_dir/<approach>.csv`` (replacing it) and return them."""
+    table = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    wrong = set(table["approach"]) - {approach}
+    if wrong:
+        raise DataError(f"rows of approach {sorted(wrong)} written to the part of {approach!r}")
+    parts_dir = Path(parts_dir)
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    table.to_csv(parts_dir / f"{approach}.csv", index=False)
+    return table
+
+
+def write_predictions(predictions: pd.DataFrame, approach: str, out_dir: str | Path = "results/predictions") -> Path:
+    """Write one approach's test predictions to ``out_dir/<approach>.parquet`` (replacing it).
+
+    One row per test example and (model, protocol, level); ``segment`` is -1 for track and clip
+    rows. The compare stage reads these for per-genre F1, confusion matrices and paired tests.
+    """
+    missing = set(PREDICTION_COLUMNS) - set(predictions.columns)
+    if missing:
+        raise DataError(f"predictions of {approach!r} lack columns {sorted(missing)}")
+    out = Path(out_dir) / f"{approach}.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = predictions[PREDICTION_COLUMNS].astype({"segment": "int64"})
+    table.astype({c: str for c in PREDICTION_COLUMNS if c != "segment"}).to_parquet(out, index=False)
+    return out
+
+
+def collect_scores(parts_dir: str | Path = "results/parts", out: str | Path = "results/scores.csv") -> pd.DataFrame:
+    """Concatenate every part into the study's results table, sorted for stable diffs."""
+    parts = sorted(Path(parts_dir).glob("*.csv"))
+    if not parts:
+        raise DataError(f"{parts_dir}: no result parts (*.csv). Run the model stages first (dvc repro).")
+    table = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
+    missing = set(SCORE_COLUMNS) - set(table.columns)
+    if missing:
+        raise DataError(f"{parts_dir}: result parts lack columns {sorted(missing)}")
+    table = table[SCORE_COLUMNS].sort_values(["approach", "model", "protocol", "level"]).reset_index(drop=True)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    return table
+
+
+def write_metrics(rows: list[dict] | pd.DataFrame, path: str | Path) -> dict:
+    """DVC metrics JSON: ``{protocol: {level: {model: {accuracy, macro_f1}}}}`` for ``dvc metrics show``."""
+    table = pd.DataFrame(rows)
+    metrics: dict = {}
+    for r in table.itertuples(index=False):
+        metrics.setdefault(r.protocol, {}).setdefault(r.level, {})[r.model] = {
+            "accuracy": round(float(r.accuracy), 4),
+            "macro_f1": round(float(r.macro_f1), 4),
+        }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    return metrics

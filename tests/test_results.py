@@ -1,0 +1,85 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genrelab.errors import DataError
+from genrelab.results import (
+    SCORE_COLUMNS,
+    aggregate_tracks,
+    bootstrap_ci,
+    collect_scores,
+    score_row,
+    write_metrics,
+    write_part,
+    write_predictions,
+)
+
+
+def test_bootstrap_resamples_tracks_not_rows():
+    # 20 tracks of 10 segments; whole tracks right or wrong: the interval must be wide,
+    # as wide as for 20 independent examples, not 200.
+    groups = np.repeat(np.arange(20), 10)
+    correct = np.repeat(np.arange(20) < 10, 10)
+    y_true = np.zeros(200, dtype=object)
+    y_pred = np.where(correct, 0, 1).astype(object)
+    low, high = bootstrap_ci(y_true, y_pred, groups, seed=0)
+    assert low < 0.35 and high > 0.65
+    row_low, row_high = bootstrap_ci(y_true, y_pred, np.arange(200), seed=0)
+    assert (row_high - row_low) < (high - low) / 2
+
+
+def test_score_row():
+    row = score_row(
+        approach="a", model="m", protocol="track_grouped", level="track",
+        y_true=["x", "y", "x", "y"], y_pred=["x", "y", "y", "y"], groups=["1", "2", "3", "4"],
+        fit_seconds=1.5, predict_seconds=0.1,
+    )
+    assert list(row) == SCORE_COLUMNS
+    assert row["accuracy"] == 0.75 and row["n_test"] == 4
+    assert row["ci_low"] <= row["accuracy"] <= row["ci_high"]
+    with pytest.raises(DataError, match="unknown level"):
+        score_row(approach="a", model="m", protocol="p", level="song", y_true=["x"], y_pred=["x"],
+                  groups=["1"], fit_seconds=0, predict_seconds=0)
+    with pytest.raises(DataError, match="test set is empty"):
+        score_row(approach="a", model="m", protocol="p", level="track", y_true=[], y_pred=[],
+                  groups=[], fit_seconds=0, predict_seconds=0)
+
+
+def test_aggregate_tracks_soft_vote():
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+    tracks, mean, pred = aggregate_tracks(proba, ["b", "a", "a", "b"], ["x", "y"])
+    assert list(tracks) == ["a", "b"]
+    np.testing.assert_allclose(mean, [[0.25, 0.75], [0.75, 0.25]])
+    assert list(pred) == ["y", "x"]
+
+
+def test_parts_collect_and_metrics(tmp_path):
+    def row(approach, model, acc):
+        return dict(approach=approach, model=model, protocol="track_grouped", level="clip", accuracy=acc,
+                    macro_f1=acc, ci_low=acc - 0.1, ci_high=acc + 0.1, n_test=10, fit_seconds=1.0, predict_seconds=0.1)
+
+    write_part([row("b", "m1", 0.5)], "b", tmp_path / "parts")
+    write_part([row("a", "m2", 0.7), row("a", "m1", 0.6)], "a", tmp_path / "parts")
+    with pytest.raises(DataError, match="written to the part"):
+        write_part([row("c", "m", 0.1)], "a", tmp_path / "parts")
+    table = collect_scores(tmp_path / "parts", tmp_path / "scores.csv")
+    assert list(table.columns) == SCORE_COLUMNS
+    assert list(table["approach"]) == ["a", "a", "b"] and list(table["model"][:2]) == ["m1", "m2"]
+    assert pd.read_csv(tmp_path / "scores.csv").shape == (3, len(SCORE_COLUMNS))
+    metrics = write_metrics(table, tmp_path / "m.json")
+    assert json.loads((tmp_path / "m.json").read_text()) == metrics
+    assert metrics["track_grouped"]["clip"]["m2"]["accuracy"] == 0.7
+    with pytest.raises(DataError, match="no result parts"):
+        collect_scores(tmp_path / "empty", tmp_path / "x.csv")
+
+
+def test_write_predictions(tmp_path):
+    preds = pd.DataFrame({"approach": "a", "model": "m", "protocol": "p", "level": "segment",
+                          "track_id": ["t1", "t1"], "segment": [0, 1], "y_true": ["x", "x"], "y_pred": ["x", "y"]})
+    out = write_predictions(preds, "a", tmp_path)
+    back = pd.read_parquet(out)
+    assert list(back["segment"]) == [0, 1] and list(back["y_pred"]) == ["x", "y"]
+    with pytest.raises(DataError, match="lack columns"):
+        write_predictions(preds.drop(columns="segment"), "a", tmp_path)

@@ -1,0 +1,99 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from genrelab.errors import DataError
+from genrelab.splits import cv_groups, make_splits, segment_subsets
+
+
+def manifest(n_genres=4, artists_per_genre=4, tracks_per_artist=3):
+    rows = []
+    for g in range(n_genres):
+        for a in range(artists_per_genre):
+            for t in range(tracks_per_artist):
+                i = (a * tracks_per_artist) + t
+                rows.append({"track_id": f"g{g}.{i:05d}", "genre": f"g{g}", "artist": f"artist{g}-{a}", "status": "ok"})
+    rows.append({"track_id": "g0.99999", "genre": "g0", "artist": "x", "status": "excluded"})
+    return pd.DataFrame(rows)
+
+
+def sides(splits, column, key):
+    return splits.groupby(key)[column].nunique()
+
+
+def test_grouped_protocols_keep_groups_on_one_side():
+    m = manifest()
+    dups = pd.Series({"g0.00000": "g0.00000", "g1.00004": "g0.00000"})  # a cross-genre duplicate pair
+    s = make_splits(m, dups, protocols=["random_segment", "track_grouped", "artist_grouped"], seed=1)
+    assert "g0.99999" not in set(s["track_id"])  # excluded tracks are not split
+    assert set(s["track_grouped"]) == {"train", "test"}
+    assert (sides(s, "track_grouped", "dup_group") == 1).all()
+    assert (sides(s, "artist_grouped", "artist") == 1).all()
+    # the duplicate links two artists: they must land on the same side
+    pair = s.set_index("track_id").loc[["g0.00000", "g1.00004"], "artist_grouped"]
+    assert pair.nunique() == 1
+    test_share = (s["artist_grouped"] == "test").mean()
+    assert 0.1 < test_share < 0.45
+
+
+def test_deterministic_and_seed_dependent():
+    m = manifest()
+    a = make_splits(m, protocols=["track_grouped"], seed=3)
+    b = make_splits(m, protocols=["track_grouped"], seed=3)
+    c = make_splits(m, protocols=["track_grouped"], seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["track_grouped"].equals(c["track_grouped"])
+
+
+def test_fault_filtered_only_with_lists():
+    m = manifest()
+    s = make_splits(m)
+    assert "fault_filtered" not in s.columns
+    lists = {"g0.00000": "train", "g0.00001": "valid", "g1.00000": "test"}
+    s = make_splits(m, fault_filtered=lists)
+    ff = s.set_index("track_id")["fault_filtered"]
+    assert ff["g0.00001"] == "valid" and ff["g1.00000"] == "test" and ff["g2.00000"] == "excluded"
+
+
+def test_segment_subsets_random_splits_tracks_grouped_does_not():
+    m = manifest()
+    s = make_splits(m, protocols=["random_segment", "track_grouped"], seed=0)
+    ids = np.repeat(s["track_id"].to_numpy(dtype=object), 10)
+    segs = np.tile(np.arange(10), len(s))
+    rand = pd.Series(segment_subsets(s, ids, segs, "random_segment", test_fraction=0.25))
+    grouped = pd.Series(segment_subsets(s, ids, segs, "track_grouped"))
+    assert rand.groupby(ids).nunique().max() == 2  # pieces of one track on both sides: the leak
+    assert grouped.groupby(ids).nunique().max() == 1
+    assert 0.15 < (rand == "test").mean() < 0.35
+    # stable: same answer in another row order
+    order = np.random.default_rng(0).permutation(len(ids))
+    again = segment_subsets(s, ids[order], segs[order], "random_segment", test_fraction=0.25)
+    assert (again == rand.to_numpy()[order]).all()
+    unknown = segment_subsets(s, np.array(["nope"], dtype=object), [0], "random_segment")
+    assert unknown[0] == "excluded"
+
+
+def test_cv_groups():
+    s = make_splits(manifest(), protocols=["random_segment", "artist_grouped"])
+    assert cv_groups(s, s["track_id"], "random_segment") is None
+    groups = cv_groups(s, s["track_id"], "artist_grouped")
+    assert len(set(groups)) == s["artist"].nunique()
+    with pytest.raises(DataError, match="track_grouped.*prepare.protocols"):
+        cv_groups(s, s["track_id"], "track_grouped")
+
+
+def test_bad_arguments():
+    with pytest.raises(DataError, match="unknown protocol"):
+        make_splits(manifest(), protocols=["leaky"])
+    with pytest.raises(DataError, match="test_fraction"):
+        make_splits(manifest(), test_fraction=1.5)
+    one = manifest(n_genres=1)
+    with pytest.raises(DataError, match="fewer than two genres"):
+        make_splits(one)
+
+
+def test_unknown_artist_is_its_own_group():
+    m = manifest()
+    m["artist"] = ""
+    s = make_splits(m, protocols=["artist_grouped"])
+    assert s["artist_group"].nunique() == len(s)
