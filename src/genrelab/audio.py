@@ -61,9 +61,12 @@ def count_frames(path: str | Path) -> int:
     frames = 0
     try:
         with sf.SoundFile(str(path)) as f:
-            for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
+            # Plain reads, not SoundFile.blocks: blocks() ignores short reads, so on a truncated
+            # file it yields stale buffer contents up to the header's frame count.
+            while len(block := f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)):
                 if not np.isfinite(block).all():
-                    raise AudioError(f"{path}: holds NaN or infinite samples near {frames / f.samplerate:.2f} s. {_FIX}")
+                    where = f"near {frames / f.samplerate:.2f} s"
+                    raise AudioError(f"{path}: holds NaN or infinite samples {where}. {_FIX}")
                 frames += len(block)
     except AudioError:
         raise
@@ -127,5 +130,5 @@ def _existing(path: str | Path) -> Path:
 def _unreadable(path: Path, err: Exception) -> str:
     reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
     # libsndfile says "Error opening '<path>': <why>"; the path already starts our message.
-    reason = reason.split("': ", 1)[-1]
+    reason = reason.split("': ", 1)[-1].rstrip(".")
     return f"{path}: cannot decode audio ({reason}). The file is corrupt or not audio. {_FIX}"

@@ -1,0 +1,616 @@
+"""Finding a corpus's tracks, reading GTZAN's metadata, checking a folder, and the manifest.
+
+Layouts (the ``data.source`` parameter)
+---------------------------------------
+``demo``
+    ``ROOT/<style>/<style>.NNNNN.wav`` plus ``ROOT/metadata.csv`` (columns ``track_id, genre,
+    artist, ...``); artists come from metadata.csv.
+``gtzan``
+    Kaggle ``ROOT/genres_original/<genre>/<genre>.NNNNN.wav`` or the original
+    ``ROOT/genres/<genre>/<genre>.NNNNN.au``; ROOT may also be that folder itself. Artists come
+    from Sturm's index (:func:`read_sturm_artists`).
+``folder``
+    any ``ROOT/<genre>/<file>`` tree of wav/mp3/flac/ogg/au files; artists unknown.
+
+A track's genre is the name of its folder and its id is its file name without extension; two files
+with the same id stop the scan with a :class:`DataError` naming both.
+
+Reported, never skipped silently: files in a genre folder that are not audio, genre folders without
+audio, folders nested in a genre folder, audio files outside any genre folder. Files beside the
+genre folders (``metadata.csv``, a README) and hidden folders (``.git``) are not part of a corpus.
+
+An unknown artist is the empty string ``""``, never NaN: pandas' ``groupby`` drops NaN keys, which
+would silently drop those tracks from artist-grouped splits. :func:`read_manifest` reads a
+manifest back keeping ``""`` (and ids such as ``000002`` as text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import astuple, dataclass
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+
+import pandas as pd
+from tqdm import tqdm
+
+from genrelab import audio
+from genrelab.errors import AudioError, DataError
+
+SOURCES = ("demo", "gtzan", "folder")
+LAYOUTS = {
+    "demo": "ROOT/<style>/<style>.NNNNN.wav plus ROOT/metadata.csv",
+    "gtzan": "ROOT/genres_original/<genre>/*.wav (Kaggle) or ROOT/genres/<genre>/*.au (original)",
+    "folder": "ROOT/<genre>/<file> with wav, mp3, flac, ogg or au files",
+}
+GTZAN_GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+GTZAN_AUDIO_FOLDERS = ("genres_original", "genres")  # Kaggle copy, original tarball
+DEMO_METADATA = "metadata.csv"
+SPLIT_SUBSETS = ("train", "valid", "test")
+
+# CONTRIBUTING.md's columns, then "notes": what is worth knowing but no reason to exclude.
+MANIFEST_COLUMNS = (
+    "track_id", "path", "genre", "artist", "duration_s", "sample_rate", "channels", "md5", "status", "reason",
+    "notes",
+)
+PROBLEM_COLUMNS = ("path", "kind", "problem", "action")
+# Problem kinds in the order reports list them: the most serious last, just above the summary line.
+PROBLEM_KINDS = (
+    "missing", "extra", "unverified", "misplaced", "non_audio", "empty_genre", "truncated",
+    "too_short", "checksum", "corrupt",
+)
+EXCLUDING_KINDS = frozenset({"too_short", "checksum", "corrupt"})
+_KIND_LABELS = {  # how the validation summary counts kinds whose name is not plain words
+    "unverified": "md5 not checked",
+    "non_audio": "non-audio",
+    "empty_genre": "empty genre folder",
+    "too_short": "too short",
+    "checksum": "checksum mismatch",
+}
+_EXCLUDED = "excluded from the study"
+_MD5 = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class Track:
+    """One audio file of a corpus."""
+
+    track_id: str  # file name without extension
+    genre: str  # name of its folder
+    path: str  # relative to the corpus root, posix separators
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something about a corpus a user should know; one row of the problems table."""
+
+    path: str  # relative to the corpus root (posix); for a missing file, where it was expected
+    kind: str  # one of PROBLEM_KINDS
+    problem: str  # one line, starting with what is wrong
+    action: str  # what the study does about it
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The tracks and layout problems found under ``root`` (see :func:`find_tracks`)."""
+
+    root: Path
+    source: str
+    audio_dir: str  # folder holding the genre folders, relative to root (posix; "." for root)
+    tracks: tuple[Track, ...]  # sorted by genre, then track_id
+    problems: tuple[Problem, ...]
+    unlabelled: tuple[Track, ...] = ()  # audio files outside genre folders (genre ""), reported as misplaced
+
+
+class IndexEntry(NamedTuple):
+    """One track of an md5 index."""
+
+    path: str  # as the index gives it: posix, relative to the index's own dataset root
+    md5: str  # 32 lowercase hex digits, of the file's bytes
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding tracks
+
+
+def find_tracks(root: str | Path, source: str = "folder") -> Corpus:
+    """Scan the corpus under ``root`` laid out as ``source`` (one of :data:`SOURCES`).
+
+    Reads directory entries only, not audio. Raises :class:`DataError` for an unknown source, a
+    missing folder, a GTZAN root without genre folders, or two files with the same track id.
+    """
+    root = Path(root)
+    if source not in SOURCES:
+        raise DataError(f"data.source must be one of {', '.join(SOURCES)}; got {source!r}.")
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder. Expected a corpus laid out as {LAYOUTS[source]} (check data.root).")
+    audio_dir = gtzan_audio_dir(root) if source == "gtzan" else root
+    tracks, problems, unlabelled = [], [], []
+    for entry in sorted(audio_dir.iterdir()):
+        if entry.is_dir() and not entry.name.startswith("."):
+            found, trouble = _scan_genre_folder(root, entry)
+            tracks += found
+            problems += trouble
+        elif entry.is_file() and audio.is_audio_file(entry):
+            unlabelled.append(Track(entry.stem, "", _rel(root, entry)))
+            problems.append(Problem(_rel(root, entry), "misplaced", "audio file outside any genre folder (no label)",
+                                    "not in the study; move it into a <genre>/ folder"))
+    tracks.sort(key=lambda t: (t.genre, t.track_id))
+    _refuse_colliding_ids(root, tracks)
+    return Corpus(root, source, _rel(root, audio_dir), tuple(tracks), tuple(problems), tuple(unlabelled))
+
+
+def gtzan_audio_dir(root: str | Path) -> Path:
+    """The folder holding GTZAN's genre folders: ``root/genres_original`` (Kaggle), ``root/genres``
+    (original), or ``root`` itself when it holds GTZAN genre folders."""
+    root = Path(root)
+    for name in GTZAN_AUDIO_FOLDERS:
+        if (root / name).is_dir():
+            return root / name
+    if any((root / genre).is_dir() for genre in GTZAN_GENRES):
+        return root
+    raise DataError(
+        f"{root}: no GTZAN genre folders found. Expected {LAYOUTS['gtzan']}, or ROOT being one of those "
+        "folders. Check data.root, or use data.source: folder for another layout."
+    )
+
+
+def _scan_genre_folder(root: Path, folder: Path) -> tuple[list[Track], list[Problem]]:
+    tracks, problems = [], []
+    for entry in sorted(folder.iterdir()):
+        rel = _rel(root, entry)
+        if entry.is_dir():
+            problems.append(Problem(rel, "misplaced", "folder inside a genre folder (its files are not scanned)",
+                                    "not in the study; files belong directly in <genre>/"))
+        elif audio.is_audio_file(entry):
+            tracks.append(Track(entry.stem, folder.name, rel))
+        else:
+            what = f"not an audio file ({entry.suffix or 'no extension'}) in a genre folder"
+            action = f"ignored; audio files end in {', '.join(audio.AUDIO_EXTENSIONS)}"
+            problems.append(Problem(rel, "non_audio", what, action))
+    if not tracks:
+        problems.append(
+            Problem(_rel(root, folder), "empty_genre", "empty genre folder (no audio files)", "no tracks from it")
+        )
+    return tracks, problems
+
+
+def _refuse_colliding_ids(root: Path, tracks: list[Track]) -> None:
+    first: dict[str, Track] = {}
+    for track in tracks:
+        other = first.setdefault(track.track_id, track)
+        if other is not track:
+            raise DataError(
+                f"{root}: two files have the track id {track.track_id!r}: {other.path} and {track.path}. "
+                "A track id is the file name without extension and must be unique; rename or remove one."
+            )
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+# --------------------------------------------------------------------------------------------------
+# GTZAN metadata
+
+
+def read_md5_index(path: str | Path) -> dict[str, IndexEntry]:
+    """Read a mirdata-style index: ``{"tracks": {track_id: {"audio": [relpath, md5], ...}}}``.
+
+    Returns ``{track_id: IndexEntry(relpath, md5)}``. Raises :class:`DataError` naming the file
+    (and the track) when it is missing, not JSON, or lacks a valid ``audio`` entry.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(_read_text(path, "md5 index", "data.gtzan_index (or --index)"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: not valid JSON ({err.msg} at line {err.lineno}).") from err
+    tracks = data.get("tracks") if isinstance(data, dict) else None
+    if not isinstance(tracks, dict) or not tracks:
+        expected = '{"tracks": {id: {"audio": [relpath, md5]}}}'
+        raise DataError(f'{path}: no "tracks" mapping; expected a mirdata index, {expected}.')
+    index = {}
+    for track_id, entry in tracks.items():
+        pair = entry.get("audio") if isinstance(entry, dict) else None
+        well_formed = isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        if not (well_formed and _MD5.fullmatch(pair[1].lower())):
+            raise DataError(f'{path}: track {track_id!r} has no valid "audio": [relpath, md5] entry (got {pair!r}).')
+        index[track_id] = IndexEntry(pair[0], pair[1].lower())
+    return index
+
+
+def read_sturm_artists(path: str | Path) -> dict[str, str]:
+    """Read Sturm's GTZAN artist index into ``{track_id: artist}``.
+
+    Lines read ``blues.00000.wav ::: John Lee Hooker ::: Title``; lines starting with ``#`` and
+    blank lines are skipped. Every listed track is in the result; a blank artist (one Sturm could
+    not identify) is ``""``. Raises :class:`DataError` naming the file and line for a malformed
+    line or a track listed twice with different artists.
+    """
+    path = Path(path)
+    artists: dict[str, str] = {}
+    lines = _read_text(path, "Sturm's artist index", "data.gtzan_artists").splitlines()
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = [field.strip() for field in line.split(":::")]
+        if len(fields) < 2 or not fields[0]:
+            raise DataError(f"{path}:{lineno}: expected 'file ::: artist ::: title', got {line!r}.")
+        track_id, artist = _track_id(fields[0]), fields[1]
+        if artists.setdefault(track_id, artist) != artist:
+            raise DataError(
+                f"{path}:{lineno}: {track_id} is listed twice, as {artists[track_id]!r} and {artist!r}; keep one."
+            )
+    if not artists:
+        raise DataError(f"{path}: no entries. Expected lines like 'blues.00000.wav ::: artist ::: title'.")
+    return artists
+
+
+def read_fault_filtered_split(folder: str | Path) -> dict[str, str]:
+    """Read the fault-filtered GTZAN split (Kereliuk, Sigtia & Sturm 2015) into ``{track_id: subset}``.
+
+    ``folder`` holds ``train_filtered.txt``, ``valid_filtered.txt`` and ``test_filtered.txt``, one
+    ``genre/genre.NNNNN.wav`` a line; subsets are ``"train"``, ``"valid"``, ``"test"``. Raises
+    :class:`DataError` naming the file (and line) when a list is missing, a line is malformed, or
+    a track appears in two lists.
+    """
+    folder = Path(folder)
+    subsets: dict[str, str] = {}
+    for subset in SPLIT_SUBSETS:
+        path = folder / f"{subset}_filtered.txt"
+        lines = _read_text(path, "fault-filtered split list", "data.gtzan_splits").splitlines()
+        for lineno, line in enumerate(lines, start=1):
+            entry = line.strip()
+            if not entry:
+                continue
+            parts = PurePosixPath(entry).parts
+            if len(parts) != 2:
+                raise DataError(f"{path}:{lineno}: expected 'genre/genre.NNNNN.wav', got {entry!r}.")
+            track_id = _track_id(parts[1])
+            if subsets.setdefault(track_id, subset) != subset:
+                raise DataError(
+                    f"{path}:{lineno}: {track_id} is also in {subsets[track_id]}_filtered.txt; a track belongs to "
+                    "one subset. Use the published lists unchanged."
+                )
+    return subsets
+
+
+def _track_id(file_name: str) -> str:
+    name = PurePosixPath(file_name).name
+    return PurePosixPath(name).stem if audio.is_audio_file(name) else name
+
+
+def _read_text(path: Path, what: str, setting: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{path}: {what} not found. Check {setting}.") from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: {what} is not UTF-8 text ({err.reason} at byte {err.start}).") from err
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the {what} ({err.strerror}). Check {setting}.") from err
+
+
+def _read_demo_metadata(root: Path) -> pd.DataFrame:
+    path = root / DEMO_METADATA
+    if not path.is_file():
+        raise DataError(
+            f"{path}: not found; a demo corpus has metadata.csv beside its style folders. "
+            f"Regenerate it with `genrelab demo {root}`, or set data.source: folder."
+        )
+    try:
+        meta = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable CSV ({err}). Regenerate it with `genrelab demo {root}`.") from err
+    absent = [c for c in ("track_id", "genre", "artist") if c not in meta.columns]
+    if absent:
+        raise DataError(f"{path}: missing column(s) {', '.join(absent)}. Regenerate it with `genrelab demo {root}`.")
+    repeated = meta["track_id"][meta["track_id"].duplicated()].tolist()
+    if repeated:
+        raise DataError(f"{path}: track id(s) listed twice: {', '.join(repeated[:5])}. Regenerate it.")
+    return meta
+
+
+# --------------------------------------------------------------------------------------------------
+# Checking files
+
+
+@dataclass(frozen=True)
+class _FileCheck:
+    md5: str  # of the bytes; "" when they could not be read
+    sample_rate: int  # Hz; 0 when undecodable (as are channels, frames and header_frames)
+    channels: int
+    frames: int  # decoded frames per channel
+    header_frames: int  # what the header claims
+    error: str  # "" when the whole file decoded
+
+
+def _check_file(path: Path) -> _FileCheck:
+    """md5 of the bytes plus a full decode: a header can look fine on a truncated or garbage body."""
+    try:
+        with open(path, "rb") as f:
+            md5 = hashlib.file_digest(f, "md5").hexdigest()
+    except OSError as err:
+        return _FileCheck("", 0, 0, 0, 0, f"cannot read the file ({err.strerror})")
+    try:
+        header = audio.info(path)
+        frames = audio.count_frames(path)
+    except AudioError as err:
+        return _FileCheck(md5, 0, 0, 0, 0, str(err).removeprefix(f"{path}: "))
+    return _FileCheck(md5, header.sample_rate, header.channels, frames, header.frames, "")
+
+
+def _check_files(root: Path, tracks: Iterable[Track], jobs: int, progress: bool) -> list[_FileCheck]:
+    paths = [root / track.path for track in tracks]
+    if jobs == 1:
+        results: Iterable[_FileCheck] = map(_check_file, paths)
+    else:
+        from joblib import Parallel, delayed
+
+        # Threads: the work is in libsndfile and hashlib, which release the GIL, and threads start
+        # at once where worker processes would spend seconds importing pandas.
+        parallel = Parallel(n_jobs=jobs, prefer="threads", return_as="generator")
+        results = parallel(delayed(_check_file)(p) for p in paths)
+    with tqdm(total=len(paths), desc="reading audio", unit="file", disable=not progress) as bar:
+        checks = []
+        for check in results:
+            checks.append(check)
+            bar.update()
+    return checks
+
+
+def _track_problems(
+    track: Track, check: _FileCheck, index: Mapping[str, IndexEntry] | None, index_name: str
+) -> list[Problem]:
+    """Problems of one file: unreadable, truncated, and (with an index) extra/unverified/checksum."""
+    found = []
+    if check.error:
+        found.append(Problem(track.path, "corrupt", f"unreadable: {check.error}", _EXCLUDED))
+    elif check.frames < check.header_frames - check.sample_rate // 10:  # >0.1 s short: not MP3 rounding
+        decoded, claimed = check.frames / check.sample_rate, check.header_frames / check.sample_rate
+        what = f"truncated? decodes to {decoded:.2f} s, its header says {claimed:.2f} s"
+        found.append(Problem(track.path, "truncated", what, "kept; duration_s is the decoded length"))
+    if index is not None and check.md5:
+        found += _checksum_problems(track, check.md5, index, index_name)
+    return found
+
+
+def _checksum_problems(track: Track, md5: str, index: Mapping[str, IndexEntry], index_name: str) -> list[Problem]:
+    entry = index.get(track.track_id)
+    if entry is None:
+        return [Problem(track.path, "extra", f"extra: not in {index_name}", "kept; its bytes are not verified")]
+    listed, actual = PurePosixPath(entry.path).suffix.lower(), PurePosixPath(track.path).suffix.lower()
+    if listed != actual:  # e.g. the original .au files against mirdata's .wav md5s: not comparable
+        what = f"md5 not checked: {index_name} lists a {listed} file, this is {actual}"
+        return [Problem(track.path, "unverified", what, "kept")]
+    if md5 != entry.md5:
+        mismatch = f"checksum mismatch: md5 {md5}, {index_name} says {entry.md5} (not the original bytes)"
+        return [Problem(track.path, "checksum", mismatch, _EXCLUDED)]
+    return []
+
+
+def _missing_problems(corpus: Corpus, expected: Mapping[str, str], listed_in: str) -> list[Problem]:
+    """``expected`` maps track ids to where their files should be (relative to the corpus root)."""
+    found = {track.track_id for track in corpus.tracks}
+    return [
+        Problem(path, "missing", f"missing (listed in {listed_in})", "not in the study")
+        for track_id, path in sorted(expected.items())
+        if track_id not in found
+    ]
+
+
+def _index_locations(corpus: Corpus, index: Mapping[str, IndexEntry]) -> dict[str, str]:
+    # Index paths carry their own prefix (mirdata: gtzan_genre/genres/...); keep <genre>/<file>.
+    base = PurePosixPath(corpus.audio_dir)
+    listed = {tid: PurePosixPath(entry.path) for tid, entry in index.items()}
+    return {tid: (base / path.parent.name / path.name).as_posix() for tid, path in listed.items()}
+
+
+def _sorted(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (PROBLEM_KINDS.index(p.kind), p.path))
+
+
+def _as_index(index: Mapping[str, IndexEntry] | str | Path | None) -> tuple[Mapping[str, IndexEntry] | None, str]:
+    if index is None or isinstance(index, Mapping):
+        return index, "the md5 index"
+    return read_md5_index(index), Path(index).name
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What :func:`validate` found in a folder."""
+
+    data_dir: Path
+    problems: list[str]  # one line per problem, "<file>: <what>", most serious last
+    counts: dict[str, int]  # problem kind (PROBLEM_KINDS) -> number of problems
+    n_files: int  # audio files found, inside genre folders or not
+    readable: dict[str, int]  # genre -> files that decode completely ("" for files outside genre folders)
+    index: Path | None
+
+    @property
+    def usable(self) -> bool:
+        """Readable audio in at least two genres; other problems only exclude single files."""
+        return len(self.readable.keys() - {""}) >= 2
+
+    def summary(self) -> str:
+        """One line: file and genre counts, problem counts by kind, and the verdict."""
+        n_readable = sum(self.readable.values())
+        checked = f"; checked against {self.index.name}" if self.index else ""
+        trouble = ", ".join(f"{n} {_KIND_LABELS.get(k, k)}" for k in PROBLEM_KINDS if (n := self.counts.get(k, 0)))
+        verdict = "usable" if self.usable else "NOT usable: readable audio in fewer than two genres"
+        return (
+            f"{self.data_dir}: {self.n_files} audio files, {n_readable} readable, "
+            f"in {len(self.readable.keys() - {''})} genre folders"
+            f"{checked}; problems: {trouble or 'none'} -> {verdict}"
+        )
+
+
+def validate(data_dir: str | Path, index: str | Path | None = None, *, progress: bool = False) -> ValidationReport:
+    """Check every audio file under ``data_dir`` and, with ``index``, against a mirdata md5 index.
+
+    ``data_dir`` is a ``<genre>/<file>`` folder, or a GTZAN root holding ``genres_original/`` or
+    ``genres/``. Each audio file is decoded completely, including files outside genre folders
+    (reported as misplaced, never counted towards usability). Reported: missing, extra,
+    corrupt/unreadable, checksum mismatch, md5 not comparable (the index lists another format),
+    truncated, non-audio, misplaced, empty genre folder. Raises :class:`DataError` when
+    ``data_dir`` is not a folder or the index is unreadable.
+    """
+    data_dir = Path(data_dir)
+    entries, index_name = _as_index(index)
+    is_gtzan = data_dir.is_dir() and any((data_dir / name).is_dir() for name in GTZAN_AUDIO_FOLDERS)
+    corpus = find_tracks(data_dir, "gtzan" if is_gtzan else "folder")
+    problems = list(corpus.problems)
+    if entries is not None:
+        problems += _missing_problems(corpus, _index_locations(corpus, entries), index_name)
+    readable: Counter[str] = Counter()
+    files = corpus.tracks + corpus.unlabelled
+    for track, check in zip(files, _check_files(data_dir, files, jobs=1, progress=progress)):
+        problems += _track_problems(track, check, entries, index_name)
+        if not check.error:
+            readable[track.genre] += 1
+    problems = _sorted(problems)
+    return ValidationReport(
+        data_dir=data_dir,
+        problems=[f"{(data_dir / p.path).as_posix()}: {p.problem}" for p in problems],
+        counts=dict(Counter(p.kind for p in problems)),
+        n_files=len(files),
+        readable=dict(sorted(readable.items())),
+        index=Path(index) if index is not None and not isinstance(index, Mapping) else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Manifest
+
+
+def build_manifest(
+    root: str | Path,
+    source: str,
+    *,
+    segment_seconds: float = 3.0,
+    artists: Mapping[str, str] | str | Path | None = None,
+    index: Mapping[str, IndexEntry] | str | Path | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per audio file under ``root``, broken ones included, and a table of problems.
+
+    Parameters
+    ----------
+    root : corpus folder, laid out as ``source`` (``demo``, ``gtzan`` or ``folder``).
+    segment_seconds : a clip shorter than one segment (seconds) is excluded.
+    artists : ``{track_id: artist}``, or the path of Sturm's index (:func:`read_sturm_artists`).
+        ``None``: from metadata.csv for ``demo``, unknown (``""``) otherwise.
+    index : ``{track_id: IndexEntry}`` or the path of a mirdata md5 index; files whose bytes differ
+        are excluded, listed tracks without a file are reported as missing.
+    jobs : threads reading files (joblib semantics: -1 for one per core; 1 reads in this thread).
+    progress : show a progress bar over files.
+
+    Returns
+    -------
+    manifest : columns :data:`MANIFEST_COLUMNS`, sorted by genre then track_id. ``path`` is relative
+        to ``root`` (posix); ``duration_s`` is the decoded length in seconds (NaN, and
+        ``sample_rate``/``channels`` <NA>, when undecodable); ``md5`` is of the file's bytes;
+        ``status`` is ``ok`` or ``excluded``; ``reason`` says why excluded (``""`` when ok);
+        ``notes`` holds what is not a reason to exclude (resampled or downmixed on load, artist
+        not in the artist index, extra or unverified against the index), ``"; "``-joined.
+    problems : columns :data:`PROBLEM_COLUMNS`, one row per problem (excluded files, missing,
+        non-audio and misplaced files, empty genre folders, ...), most serious last.
+
+    Each file is read completely (md5 and a full decode), about a second per hundred 30 s clips.
+    """
+    if not segment_seconds > 0:
+        raise DataError(f"segment_seconds must be a positive number of seconds, got {segment_seconds!r}.")
+    corpus = find_tracks(root, source)
+    if not corpus.tracks:
+        raise DataError(f"{corpus.root}: no audio files found. Expected {LAYOUTS[source]}.")
+    entries, index_name = _as_index(index)
+    artist_of, artists_name, expected = _artist_source(corpus, artists)
+    problems = list(corpus.problems) + _missing_problems(corpus, expected, DEMO_METADATA)
+    if entries is not None:
+        problems += _missing_problems(corpus, _index_locations(corpus, entries), index_name)
+    rows = []
+    for track, check in zip(corpus.tracks, _check_files(corpus.root, corpus.tracks, jobs, progress)):
+        found = _track_problems(track, check, entries, index_name)
+        if not check.error and check.frames < segment_seconds * check.sample_rate:
+            seconds = check.frames / check.sample_rate
+            short = f"too short: {seconds:.2f} s, less than one {segment_seconds:g} s segment"
+            found.append(Problem(track.path, "too_short", short, _EXCLUDED))
+        notes = [p.problem for p in found if p.kind not in EXCLUDING_KINDS] + _load_notes(check)
+        if artist_of is not None and track.track_id not in artist_of:
+            notes.append(f"artist unknown (not in {artists_name})")
+        reasons = [p.problem for p in found if p.kind in EXCLUDING_KINDS]
+        problems += found
+        rows.append(_manifest_row(track, check, (artist_of or {}).get(track.track_id, ""), reasons, notes))
+    manifest = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
+    manifest = manifest.astype({"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"})
+    table = pd.DataFrame([astuple(p) for p in _sorted(problems)], columns=list(PROBLEM_COLUMNS), dtype=str)
+    return manifest, table
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """Read a manifest CSV written with ``manifest.to_csv(path, index=False)``, with its dtypes:
+    text columns keep ``""`` (not NaN) and ids like ``000002`` stay text."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: manifest not found. Build it first (dvc repro, or datasets.build_manifest).")
+    numeric = {"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"}
+    try:
+        table = pd.read_csv(
+            path,
+            dtype={c: numeric.get(c, str) for c in MANIFEST_COLUMNS},
+            keep_default_na=False,
+            na_values={c: [""] for c in numeric},
+        )
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataError(f"{path}: not a readable manifest ({err}). Rebuild it.") from err
+    if tuple(table.columns) != MANIFEST_COLUMNS:
+        raise DataError(f"{path}: columns {list(table.columns)} differ from {list(MANIFEST_COLUMNS)}. Rebuild it.")
+    return table
+
+
+def _artist_source(
+    corpus: Corpus, artists: Mapping[str, str] | str | Path | None
+) -> tuple[Mapping[str, str] | None, str, dict[str, str]]:
+    """(artist lookup or None, its name for notes, {track_id: expected path} of listed tracks)."""
+    if artists is None and corpus.source == "demo":
+        meta = _read_demo_metadata(corpus.root)
+        expected = {tid: f"{genre}/{tid}.wav" for tid, genre in zip(meta["track_id"], meta["genre"])}
+        return dict(zip(meta["track_id"], meta["artist"])), DEMO_METADATA, expected
+    if artists is None or isinstance(artists, Mapping):
+        return artists, "the artist index", {}
+    return read_sturm_artists(artists), Path(artists).name, {}
+
+
+def _load_notes(check: _FileCheck) -> list[str]:
+    notes = []
+    if check.sample_rate and check.sample_rate != audio.DEFAULT_SR:
+        notes.append(f"resampled from {check.sample_rate} Hz to {audio.DEFAULT_SR} Hz on load")
+    if check.channels > 1:
+        notes.append(f"downmixed from {check.channels} channels on load")
+    return notes
+
+
+def _manifest_row(track: Track, check: _FileCheck, artist: str, reasons: list[str], notes: list[str]) -> dict:
+    decoded = not check.error
+    return {
+        "track_id": track.track_id,
+        "path": track.path,
+        "genre": track.genre,
+        "artist": artist,
+        "duration_s": check.frames / check.sample_rate if decoded else float("nan"),
+        "sample_rate": check.sample_rate if decoded else pd.NA,
+        "channels": check.channels if decoded else pd.NA,
+        "md5": check.md5,
+        "status": "excluded" if reasons else "ok",
+        "reason": "; ".join(reasons),
+        "notes": "; ".join(notes),
+    }
