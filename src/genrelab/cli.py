@@ -29,8 +29,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from genrelab.datasets import validate
 
-    report = validate(args.data_dir, index=args.index)
-    for line in report.problems:
+    report = validate(args.data_dir, index=args.index, progress=not args.quiet)
+    shown = report.problems if args.max_lines is None else report.problems[-args.max_lines :]
+    if len(shown) < len(report.problems):
+        print(f"... {len(report.problems) - len(shown)} more problem lines (see --max-lines)")
+    for line in shown:
         print(line)
     print(report.summary())
     return 0 if report.usable else 1
@@ -98,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("data_dir", type=Path, help="folder of <genre>/<file> audio")
     p.add_argument("--index", type=Path, default=None, metavar="INDEX.json", help="mirdata-style index with md5s")
+    p.add_argument("--max-lines", type=int, default=None, metavar="N",
+                   help="print only the N most serious problem lines (default: all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser(
