@@ -48,22 +48,47 @@ SCHEMA: dict[str, Any] = {
         "models": None,  # open: model name -> estimator kwargs
     },
     "spectrograms": {
+        "sr": 22050,
         "n_mels": 128,
         "n_fft": 2048,
         "hop_length": 512,
+        "fmin": 0.0,
         "fmax": 11025.0,
-        "segment_seconds": 3.0,
+        "ref": "max",  # max | unit
         "top_db": 80.0,
+        "clip_seconds": 30.0,
+        "png": True,
         "image_dpi": 100,
         "jobs": 2,
     },
-    "image_models": None,
+    "image_models": {
+        "seed": 42,
+        "cv_folds": 3,
+        "pixels": {"n_components": 0.9, "fit_rows": 3000, "models": None},
+        "hog": {
+            "pixels_per_cell": [9, 12],
+            "orientations": 9,
+            "cells_per_block": 2,
+            "n_components": 0.9,
+            "fit_rows": 3000,
+            "jobs": 1,
+            "models": None,
+        },
+        "shelf": {"floor_db": -50.0, "models": None},
+    },
     "cnn": None,
     "compare": None,
 }
 
 # Paths (dotted) whose values are free-form mappings.
-OPEN_KEYS = {"audio_models.models", "image_models", "cnn", "compare"}
+OPEN_KEYS = {
+    "audio_models.models",
+    "image_models.pixels.models",
+    "image_models.hog.models",
+    "image_models.shelf.models",
+    "cnn",
+    "compare",
+}
 
 
 class ParamsError(GenrelabError):

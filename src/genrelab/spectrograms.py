@@ -1,0 +1,466 @@
+"""Log-mel spectrograms of every usable track, per segment and per clip, plus pictures of them.
+
+The ``spectrograms`` stage writes one folder that the image approaches (:mod:`genrelab.image_models`)
+and the CNNs (:mod:`genrelab.cnn`) read. Its contract:
+
+``out_dir/segments.npy``
+    float32, shape (n_segments, n_mels, n_frames): one log-mel spectrogram in dB per segment,
+    computed from exactly the samples :func:`genrelab.segments.segment_bounds` gives, so segment
+    ``k`` is the same audio in every approach. ``n_frames = 1 + round(segment_seconds * sr) //
+    hop_length`` (130 for 3 s at 22050 Hz and hop 512); a short last segment (a clip slightly
+    under 30 s) gets its missing frames at the end, at the dB floor (``top_db`` below its maximum,
+    i.e. silence).
+``out_dir/segments.csv``
+    ``track_id, segment, genre``, one row per row of ``segments.npy``, in the same order: tracks
+    sorted by ``track_id``, segments in time order (``segment`` is 0-based).
+``out_dir/clips.npy``
+    float32, shape (n_tracks, n_mels, n_clip_frames): one spectrogram per whole clip. Clips are
+    brought to a common length of ``clip_seconds`` before the STFT: longer clips lose their end,
+    shorter ones are zero-padded at the end (silence, which shows as the dB floor), so
+    ``n_clip_frames = 1 + round(clip_seconds * sr) // hop_length`` (1292 for 30 s).
+``out_dir/clips.csv``
+    ``track_id, genre``, one row per row of ``clips.npy``, same track order as the segments.
+``out_dir/meta.json``
+    the settings (``sr``, ``n_mels``, ``n_fft``, ``hop_length``, ``fmin``, ``fmax``, ``ref``,
+    ``top_db``, ``segment_seconds``, ``clip_seconds``) needed to label axes or map mel bands to Hz.
+``out_dir/png/<genre>/<track_id>.png``
+    a small picture of each clip's spectrogram (time in s, mel-scaled frequency axis labelled in
+    Hz, colour bar in dB), for a person to look at.
+
+Values are ``10 log10`` of mel power. With ``ref="max"`` each spectrogram (each segment, each clip)
+is referenced to its own loudest bin, so it spans ``[-top_db, 0]`` dB and loudness differences
+between tracks are removed; with ``ref="unit"`` 0 dB is power 1.0 and the level is kept (values
+still clipped to ``top_db`` below each spectrogram's maximum). Only manifest rows with
+``status == "ok"`` are used. Read the arrays with :func:`load_segments` and :func:`load_clips`
+(memory-mapped by default: the full GTZAN segment array is about 670 MB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genrelab import audio
+from genrelab.errors import DataError
+
+MANIFEST_COLUMNS = ("track_id", "path", "genre", "status")
+REFS = ("max", "unit")
+# Power below this counts as silence (librosa.power_to_db's default ``amin``).
+_AMIN = 1e-10
+
+
+@dataclass(frozen=True)
+class SpectrogramSettings:
+    """How spectrograms are computed. Frequencies in Hz, durations in seconds, levels in dB."""
+
+    sr: int = audio.DEFAULT_SR
+    n_mels: int = 128
+    n_fft: int = 2048
+    hop_length: int = 512
+    fmin: float = 0.0
+    fmax: float = 11025.0
+    ref: str = "max"
+    top_db: float = 80.0
+    segment_seconds: float = 3.0
+    clip_seconds: float = 30.0
+
+    def __post_init__(self):
+        if self.ref not in REFS:
+            raise DataError(f"spectrograms.ref must be one of {REFS}, got {self.ref!r}")
+        if not 0 <= self.fmin < self.fmax <= self.sr / 2:
+            raise DataError(
+                f"spectrograms.fmax must lie in (fmin, sr/2] = ({self.fmin}, {self.sr / 2}] Hz, got {self.fmax}"
+            )
+        for key in ("n_mels", "n_fft", "hop_length", "top_db", "segment_seconds", "clip_seconds"):
+            if getattr(self, key) <= 0:
+                raise DataError(f"spectrograms.{key} must be positive, got {getattr(self, key)}")
+
+    @property
+    def segment_samples(self) -> int:
+        return int(round(self.segment_seconds * self.sr))
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_seconds * self.sr))
+
+    @property
+    def n_frames(self) -> int:
+        """Frames of one segment spectrogram (centred STFT frames)."""
+        return 1 + self.segment_samples // self.hop_length
+
+    @property
+    def n_clip_frames(self) -> int:
+        return 1 + self.clip_samples // self.hop_length
+
+    def key(self) -> str:
+        """A short hash of the settings: cached spectrograms are only reused for equal settings."""
+        text = json.dumps(self.__dict__, sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+@dataclass(frozen=True)
+class SpectrogramSet:
+    """What :func:`compute_spectrograms` wrote (for the stage's metrics)."""
+
+    out_dir: Path
+    n_tracks: int
+    n_segments: int
+    segment_shape: tuple[int, int]  # (n_mels, n_frames)
+    clip_shape: tuple[int, int]  # (n_mels, n_clip_frames)
+    cache_hits: int  # tracks read from the cache instead of decoded
+
+
+def compute_spectrograms(
+    manifest: pd.DataFrame,
+    root: str | Path,
+    out_dir: str | Path,
+    *,
+    sr: int = audio.DEFAULT_SR,
+    n_mels: int = 128,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    fmin: float = 0.0,
+    fmax: float = 11025.0,
+    ref: str = "max",
+    top_db: float = 80.0,
+    segment_seconds: float = 3.0,
+    clip_seconds: float = 30.0,
+    png: bool = True,
+    image_dpi: int = 100,
+    jobs: int = 2,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> SpectrogramSet:
+    """Write the log-mel spectrograms of every ``ok`` track of ``manifest`` to ``out_dir``.
+
+    Parameters
+    ----------
+    manifest : the corpus manifest (``track_id, path, genre, status``; ``md5`` if present keys the
+        cache). ``path`` is relative to ``root``.
+    root : the data root the manifest's paths are relative to.
+    out_dir : output folder; see the module docstring for its files.
+    sr : sample rate in Hz the audio is resampled to.
+    n_mels, n_fft, hop_length, fmin, fmax : mel filter bank and STFT (samples, Hz).
+    ref : ``"max"`` (0 dB at each spectrogram's loudest bin) or ``"unit"`` (0 dB = power 1).
+    top_db : dynamic range kept below each spectrogram's maximum, in dB.
+    segment_seconds : segment length (cut by :func:`genrelab.segments.segment_bounds`).
+    clip_seconds : common clip length; longer clips are trimmed, shorter ones zero-padded.
+    png : also draw ``out_dir/png/<genre>/<track_id>.png`` (``image_dpi`` dots per inch).
+    jobs : worker processes (joblib); 1 runs in this process.
+    cache_dir : per-track cache, reused when a track and the settings are unchanged, so an
+        interrupted run resumes; defaults to ``out_dir/cache``. Point it outside ``out_dir`` when
+        a pipeline tool deletes stage outputs before a rerun.
+    progress : show a progress bar over tracks.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    settings = SpectrogramSettings(
+        sr=sr, n_mels=n_mels, n_fft=n_fft, hop_length=hop_length, fmin=fmin, fmax=fmax, ref=ref,
+        top_db=top_db, segment_seconds=segment_seconds, clip_seconds=clip_seconds,
+    )  # fmt: skip
+    tracks = _usable_tracks(manifest)
+    root, out_dir = Path(root), Path(out_dir)
+    cache = Path(cache_dir) if cache_dir is not None else out_dir / "cache"
+    cache = cache / settings.key()
+    cache.mkdir(parents=True, exist_ok=True)
+
+    tasks = [
+        (root / t.path, _source_key(root / t.path, t.md5), cache / f"{t.track_id}.npz",
+         out_dir / "png" / t.genre / f"{t.track_id}.png" if png else None)
+        for t in tracks.itertuples(index=False)
+    ]  # fmt: skip
+    work = Parallel(n_jobs=jobs, return_as="generator_unordered")(
+        delayed(_track_spectrograms)(path, source, cache_file, png_file, settings, image_dpi)
+        for path, source, cache_file, png_file in tasks
+    )
+    done = dict(tqdm(work, total=len(tasks), desc="spectrograms", unit="track", disable=not progress))
+
+    cache_files = [cache_file for _, _, cache_file, _ in tasks]
+    n_segments = _assemble(tracks, cache_files, [done[f][1] for f in cache_files], out_dir, settings)
+    (out_dir / "meta.json").write_text(json.dumps(settings.__dict__, indent=2, sort_keys=True) + "\n")
+    return SpectrogramSet(
+        out_dir=out_dir,
+        n_tracks=len(tracks),
+        n_segments=n_segments,
+        segment_shape=(settings.n_mels, settings.n_frames),
+        clip_shape=(settings.n_mels, settings.n_clip_frames),
+        cache_hits=sum(hit for hit, _ in done.values()),
+    )
+
+
+def log_mel(y: np.ndarray, settings: SpectrogramSettings) -> np.ndarray:
+    """Log-mel spectrogram in dB of mono audio ``y`` (float32, shape (n_samples,)).
+
+    Returns float32, shape (n_mels, 1 + n_samples // hop_length).
+    """
+    import librosa
+
+    power = librosa.feature.melspectrogram(
+        y=y, sr=settings.sr, n_fft=settings.n_fft, hop_length=settings.hop_length,
+        n_mels=settings.n_mels, fmin=settings.fmin, fmax=settings.fmax, power=2.0,
+    )  # fmt: skip
+    peak = float(power.max())
+    if peak <= _AMIN:
+        # Digital silence: referenced to its own maximum it would read 0 dB everywhere (the
+        # brightest picture); show it as the floor instead.
+        floor = -settings.top_db if settings.ref == "max" else 10 * np.log10(_AMIN)
+        return np.full(power.shape, floor, dtype=np.float32)
+    ref = peak if settings.ref == "max" else 1.0
+    return librosa.power_to_db(power, ref=ref, amin=_AMIN, top_db=settings.top_db).astype(np.float32)
+
+
+def mel_band_centres(n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """Centre frequency in Hz of each band of librosa's mel filter bank, shape (n_mels,).
+
+    Band ``i`` of ``librosa.filters.mel`` is a triangle peaking at the ``i + 1``-th of
+    ``n_mels + 2`` mel-spaced frequencies between ``fmin`` and ``fmax``.
+    """
+    import librosa
+
+    return librosa.mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax)[1:-1]
+
+
+def load_segments(out_dir: str | Path, mmap: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
+    """Read the segment spectrograms.
+
+    Returns
+    -------
+    X : float32, shape (n_segments, n_mels, n_frames); read-only memory map if ``mmap``.
+    index : ``track_id, segment, genre``, one row per row of ``X``.
+    """
+    return _load(Path(out_dir), "segments", mmap, {"track_id": str, "segment": "int64", "genre": str})
+
+
+def load_clips(out_dir: str | Path, mmap: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
+    """Read the clip spectrograms: X float32 (n_tracks, n_mels, n_clip_frames), index ``track_id, genre``."""
+    return _load(Path(out_dir), "clips", mmap, {"track_id": str, "genre": str})
+
+
+def load_meta(out_dir: str | Path) -> SpectrogramSettings:
+    """The settings the spectrograms in ``out_dir`` were computed with."""
+    path = Path(out_dir) / "meta.json"
+    if not path.exists():
+        raise DataError(f"{path}: not found. Run the spectrograms stage (dvc repro spectrograms) first.")
+    return SpectrogramSettings(**json.loads(path.read_text()))
+
+
+def show_spectrogram(S: np.ndarray, settings: SpectrogramSettings, ax, *, colorbar: bool = True, title: str = ""):
+    """Draw ``S`` (dB, shape (n_mels, n_frames)) on ``ax``: time in s, mel-scaled frequency in Hz.
+
+    The y axis runs in mel units (librosa's Slaney scale) so every band has the same height, and
+    its ticks are labelled in Hz; draw on it with :func:`hz_to_axis`. It uses ``imshow`` (one
+    image) rather than ``librosa.display.specshow`` (a mesh of every cell), which is cheaper for
+    the PNG drawn per track.
+
+    Returns the AxesImage (for a shared colour bar).
+    """
+    import librosa
+
+    lo, hi = librosa.hz_to_mel(settings.fmin), librosa.hz_to_mel(settings.fmax)
+    # Band i of the filter bank peaks at lo + (i + 1) * step: centre each image row on it.
+    step = (hi - lo) / (settings.n_mels + 1)
+    seconds = S.shape[1] * settings.hop_length / settings.sr
+    image = ax.imshow(
+        S, origin="lower", aspect="auto", interpolation="nearest", cmap="magma",
+        extent=(0, seconds, lo + step / 2, hi - step / 2),
+    )  # fmt: skip
+    ticks = [f for f in (0, 512, 1024, 2048, 4096, 8192, 16384) if settings.fmin <= f <= settings.fmax]
+    ax.set_yticks(hz_to_axis(ticks), labels=[f"{f:g}" for f in ticks])
+    ax.set(title=title, xlabel="time (s)", ylabel="frequency (Hz)")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, format="%+.0f dB")
+    return image
+
+
+def hz_to_axis(hz) -> np.ndarray:
+    """Y coordinate on a :func:`show_spectrogram` axis of frequencies in Hz."""
+    import librosa
+
+    return np.asarray(librosa.hz_to_mel(np.asarray(hz, dtype=float)))
+
+
+def plot_examples(out_dir: str | Path, *, level: str = "clips", ncols: int = 5, width: float = 15.0):
+    """One spectrogram per genre (its first track by id) in a grid, for the book.
+
+    Parameters
+    ----------
+    out_dir : a spectrograms stage output.
+    level : ``"clips"`` (whole clips) or ``"segments"`` (segment 0 of each example track).
+    ncols : panels per row.
+    width : figure width in inches.
+
+    Returns a matplotlib Figure.
+    """
+    from matplotlib.figure import Figure
+
+    if level not in ("clips", "segments"):
+        raise DataError(f"plot_examples: level must be 'clips' or 'segments', got {level!r}")
+    X, index = load_clips(out_dir) if level == "clips" else load_segments(out_dir)
+    settings = load_meta(out_dir)
+    rows = example_rows(index)
+    nrows = -(-len(rows) // ncols)
+    fig = Figure(figsize=(width, 2.4 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    for ax, (genre, row) in zip(axes.flat, rows.items()):
+        mesh = show_spectrogram(X[row], settings, ax, colorbar=False, title=f"{genre} ({index['track_id'].iloc[row]})")
+        ax.label_outer()
+    for ax in axes.flat[len(rows) :]:
+        ax.set_axis_off()
+    fig.colorbar(mesh, ax=axes, format="%+.0f dB", shrink=0.8)
+    return fig
+
+
+def example_rows(index: pd.DataFrame) -> dict[str, int]:
+    """Genre -> row of ``index`` of its example: the first row of the first track (by id)."""
+    order = index.sort_values(["genre", "track_id"], kind="stable")
+    first = order.drop_duplicates("genre")
+    return dict(zip(first["genre"].astype(str), first.index.to_numpy()))
+
+
+def _usable_tracks(manifest: pd.DataFrame) -> pd.DataFrame:
+    missing = set(MANIFEST_COLUMNS) - set(manifest.columns)
+    if missing:
+        raise DataError(f"the manifest lacks columns {sorted(missing)}; rebuild it with the prepare stage.")
+    tracks = manifest.loc[manifest["status"] == "ok"].copy()
+    if tracks.empty:
+        raise DataError("the manifest has no tracks with status 'ok': nothing to compute. Check data.root.")
+    if "md5" not in tracks.columns:
+        tracks["md5"] = ""
+    tracks["md5"] = tracks["md5"].fillna("").astype(str)
+    tracks = tracks[["track_id", "path", "genre", "md5"]].astype(str)
+    return tracks.sort_values("track_id", kind="stable").reset_index(drop=True)
+
+
+def _source_key(path: Path, md5: str) -> str:
+    """What identifies a track's audio for the cache: its md5, else its size and mtime."""
+    if md5:
+        return md5
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""  # load() raises the clear error later
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def _track_spectrograms(
+    path: Path, source: str, cache_file: Path, png_file: Path | None, settings: SpectrogramSettings, dpi: int
+) -> tuple[Path, tuple[bool, int]]:
+    """Compute (or reuse) one track's spectrograms into ``cache_file``.
+
+    Returns ``(cache_file, (cache hit?, number of segments))``.
+    """
+    hit = _cache_valid(cache_file, source)
+    if not hit:
+        _write_cache(cache_file, source, *_compute_track(path, settings))
+    with np.load(cache_file) as cached:
+        n_segments = cached["segments"].shape[0]
+        # A recomputed track gets a new picture too (the settings may have changed).
+        if png_file is not None and (not hit or not png_file.exists()):
+            _save_png(cached["clip"], settings, png_file, dpi, title=path.stem)
+    return cache_file, (hit, n_segments)
+
+
+def _compute_track(path: Path, settings: SpectrogramSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Segment spectrograms (n_segments, n_mels, n_frames) and clip spectrogram (n_mels, n_clip_frames)."""
+    from genrelab.segments import segment_bounds
+
+    y, sr = audio.load(path, sr=settings.sr)
+    bounds = segment_bounds(len(y), sr, settings.segment_seconds)
+    segments = np.empty((len(bounds), settings.n_mels, settings.n_frames), dtype=np.float32)
+    for k, (start, stop) in enumerate(bounds):
+        segments[k] = _fit_frames(log_mel(y[start:stop], settings), settings.n_frames, settings.top_db)
+    n = settings.clip_samples
+    clip = log_mel(y[:n] if len(y) >= n else np.pad(y, (0, n - len(y))), settings)
+    return segments, clip
+
+
+def _fit_frames(S: np.ndarray, n_frames: int, top_db: float) -> np.ndarray:
+    """Trim ``S`` (n_mels, t) to ``n_frames`` columns, or pad it at the end with its dB floor."""
+    if S.shape[1] >= n_frames:
+        return S[:, :n_frames]
+    return np.pad(S, ((0, 0), (0, n_frames - S.shape[1])), constant_values=S.max() - top_db)
+
+
+def _cache_valid(cache_file: Path, source: str) -> bool:
+    if not cache_file.exists() or not source:
+        return False
+    try:
+        with np.load(cache_file) as cached:
+            return str(cached["source"]) == source
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return False  # a truncated file from an interrupted run: recompute
+
+
+def _write_cache(cache_file: Path, source: str, segments: np.ndarray, clip: np.ndarray) -> None:
+    # Write beside, then rename: an interrupted run never leaves a half-written cache entry.
+    tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, segments=segments, clip=clip, source=np.array(source))
+    os.replace(tmp, cache_file)
+
+
+def _save_png(S: np.ndarray, settings: SpectrogramSettings, png_file: Path, dpi: int, title: str) -> None:
+    from matplotlib.figure import Figure
+
+    png_file.parent.mkdir(parents=True, exist_ok=True)
+    # Fixed margins: a layout engine would double the ~0.15 s CPU each picture costs.
+    fig = Figure(figsize=(5, 2.2))
+    fig.subplots_adjust(left=0.14, right=0.98, bottom=0.2, top=0.88)
+    show_spectrogram(S, settings, fig.add_subplot(), title=title)
+    fig.savefig(png_file, dpi=dpi)
+
+
+def _assemble(
+    tracks: pd.DataFrame, cache_files: list[Path], counts: list[int], out_dir: Path, settings: SpectrogramSettings
+) -> int:
+    """Copy the cached per-track arrays into ``segments.npy``/``clips.npy`` (memory-mapped, so
+    the full corpus never sits in RAM) and write the index tables. Returns n_segments."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    segs = np.lib.format.open_memmap(
+        out_dir / "segments.npy", mode="w+", dtype=np.float32,
+        shape=(sum(counts), settings.n_mels, settings.n_frames),
+    )  # fmt: skip
+    clips = np.lib.format.open_memmap(
+        out_dir / "clips.npy", mode="w+", dtype=np.float32,
+        shape=(len(tracks), settings.n_mels, settings.n_clip_frames),
+    )  # fmt: skip
+    row = 0
+    for i, (cache_file, count) in enumerate(zip(cache_files, counts)):
+        with np.load(cache_file) as cached:
+            segs[row : row + count] = cached["segments"]
+            clips[i] = cached["clip"]
+        row += count
+    segs.flush()
+    clips.flush()
+    del segs, clips
+
+    ids, genres = tracks["track_id"].to_numpy(dtype=object), tracks["genre"].to_numpy(dtype=object)
+    segment = np.concatenate([np.arange(c, dtype=np.int64) for c in counts])
+    pd.DataFrame({"track_id": np.repeat(ids, counts), "segment": segment, "genre": np.repeat(genres, counts)}).to_csv(
+        out_dir / "segments.csv", index=False
+    )
+    pd.DataFrame({"track_id": ids, "genre": genres}).to_csv(out_dir / "clips.csv", index=False)
+    return int(sum(counts))
+
+
+def _load(out_dir: Path, name: str, mmap: bool, dtypes: dict) -> tuple[np.ndarray, pd.DataFrame]:
+    array_path, index_path = out_dir / f"{name}.npy", out_dir / f"{name}.csv"
+    for path in (array_path, index_path):
+        if not path.exists():
+            raise DataError(f"{path}: not found. Run the spectrograms stage (dvc repro spectrograms) first.")
+    X = np.load(array_path, mmap_mode="r" if mmap else None)
+    index = pd.read_csv(index_path, dtype=dtypes)
+    if len(index) != len(X) or X.dtype != np.float32 or X.ndim != 3:
+        raise DataError(
+            f"{array_path} ({X.dtype}, shape {X.shape}) does not match {index_path} ({len(index)} rows); "
+            "the stage was interrupted or the files come from different runs. Rerun the spectrograms stage."
+        )
+    return X, index
