@@ -1,0 +1,868 @@
+"""Keras CNNs on log-mel segments: a small network trained from scratch, and transfer learning.
+
+Both approaches read the spectrogram stage's output (``segments.npy``, float32
+``(n_segments, n_mels, n_frames)`` log-mel dB, and ``segments.csv`` with ``track_id, segment,
+genre`` in the same row order) and are evaluated under every protocol of the split table:
+
+``cnn_scratch``
+    Conv / batch-norm / max-pool blocks, global average pooling, dropout and a dense layer, on
+    the spectrogram resized to ``input_size`` squared (one channel of dB values, standardised by
+    the training mean and variance).
+``cnn_transfer``
+    A ``keras.applications`` backbone (``mobilenetv2``, ``efficientnetb0``, ``vgg19``) on the
+    spectrogram as a 3-channel image: first a frozen phase (only the new head learns), then
+    fine-tuning of the top ``fine_tune_layers`` layers of the backbone. The backbone's weights are
+    ImageNet (read from Keras' local cache, never downloaded here), random (a *random-feature
+    baseline*, not transfer learning) or a local weights file; the model column says which
+    (:func:`weights_label`), so the results table states plainly what actually ran.
+
+Training is seeded and deterministic on CPU, stops early on a validation split carved out of
+the training tracks (grouped like the protocol), weights classes as ``balanced``, and keeps the
+learning curves. Segment probabilities are averaged per track for the track-level score.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.utils.class_weight import compute_class_weight
+
+from genrelab.config import ParamsError
+from genrelab.errors import DataError, GenrelabError
+from genrelab.results import PREDICTION_COLUMNS, aggregate_tracks, score_row
+from genrelab.splits import cv_groups, segment_subsets
+
+# TensorFlow's C++ start-up chatter drowns notebook output; a user's explicit setting wins.
+# It must be set before TensorFlow is first imported.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+SCRATCH = "cnn_scratch"
+TRANSFER = "cnn_transfer"
+CHANNELS = ("repeat", "stack")
+HISTORY_COLUMNS = ["epoch", "phase", "loss", "val_loss", "accuracy", "val_accuracy"]
+
+# The ``cnn:`` section of params.yaml. Each leaf is the default; its type is the type required.
+DEFAULTS: dict[str, Any] = {
+    "seed": 42,
+    "valid_fraction": 0.2,  # share of the training groups held out for early stopping
+    "scratch": {
+        "input_size": 64,  # square side in pixels the dB spectrogram is resized to
+        "filters": [16, 32, 64],  # one conv/BN/pool block per entry
+        "dense_units": 64,
+        "dropout": 0.3,
+        "epochs": 6,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "patience": 2,
+    },
+    "transfer": {
+        "backbone": "mobilenetv2",
+        "weights": "random",  # imagenet | random | path to a local .h5 / .keras weights file
+        "channels": "repeat",  # repeat | stack
+        "input_size": 96,  # square side in pixels the spectrogram is resized to
+        "dense_units": 64,
+        "dropout": 0.3,
+        "frozen_epochs": 4,
+        "fine_tune_epochs": 1,
+        "fine_tune_layers": 20,  # top backbone layers unfrozen after the frozen phase; 0: none
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "fine_tune_learning_rate": 0.0001,
+        "patience": 2,
+    },
+}
+
+
+class WeightsError(GenrelabError):
+    """Backbone weights cannot be used: not in the local cache, or not matching the backbone."""
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """How to build one ``keras.applications`` backbone and prepare its input."""
+
+    build: Callable[..., keras.Model]
+    preprocess: Callable[[np.ndarray], np.ndarray]  # 0..255 RGB images -> what the backbone expects
+    imagenet_file: Callable[[int], str]  # input side (px) -> file name in Keras' cache (no top)
+    url: str  # folder the ImageNet files are published under
+    imagenet_sizes: tuple[int, ...] | None = None  # input sides ImageNet weights exist for; None: any
+
+
+BACKBONES: dict[str, Backbone] = {
+    "mobilenetv2": Backbone(
+        build=keras.applications.MobileNetV2,
+        preprocess=keras.applications.mobilenet_v2.preprocess_input,
+        imagenet_file=lambda size: f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{size}_no_top.h5",
+        url="https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/",
+        imagenet_sizes=(96, 128, 160, 192, 224),
+    ),
+    "efficientnetb0": Backbone(
+        build=keras.applications.EfficientNetB0,
+        # EfficientNet rescales and normalises inside the model: it takes 0..255 as is.
+        preprocess=keras.applications.efficientnet.preprocess_input,
+        imagenet_file=lambda size: "efficientnetb0_notop.h5",
+        url="https://storage.googleapis.com/keras-applications/",
+    ),
+    "vgg19": Backbone(
+        build=keras.applications.VGG19,
+        preprocess=keras.applications.vgg19.preprocess_input,
+        imagenet_file=lambda size: "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        url="https://storage.googleapis.com/tensorflow/keras-applications/vgg19/",
+    ),
+}
+
+
+# --------------------------------------------------------------------------------------- params
+
+
+def check_params(raw: dict | None) -> dict:
+    """Check the ``cnn:`` section of params.yaml and fill in defaults.
+
+    Unknown keys, wrong types and out-of-range values raise :class:`ParamsError` naming
+    ``cnn.<key>``. A relative weights path is taken from the working directory (the project root).
+    """
+    params = _merge(raw or {}, DEFAULTS, "cnn")
+    for name in ("scratch", "transfer"):
+        p = params[name]
+        for key in ("dense_units", "batch_size", "epochs" if name == "scratch" else "frozen_epochs"):
+            _require(p[key] >= 1, f"cnn.{name}.{key}", "must be at least 1", p[key])
+        _require(0 <= p["dropout"] < 1, f"cnn.{name}.dropout", "must be in [0, 1)", p["dropout"])
+        _require(p["learning_rate"] > 0, f"cnn.{name}.learning_rate", "must be positive", p["learning_rate"])
+        _require(p["patience"] >= 0, f"cnn.{name}.patience", "must be 0 or more", p["patience"])
+    filters = params["scratch"]["filters"]
+    _require(
+        bool(filters) and all(isinstance(f, int) and not isinstance(f, bool) and f > 0 for f in filters),
+        "cnn.scratch.filters",
+        "must be a non-empty list of positive integers (filters per block)",
+        filters,
+    )
+    _require(params["scratch"]["input_size"] >= 8, "cnn.scratch.input_size", "must be at least 8 (pixels)",
+             params["scratch"]["input_size"])
+    _check_transfer(params["transfer"])
+    _require(0 < params["valid_fraction"] < 1, "cnn.valid_fraction", "must be between 0 and 1", params["valid_fraction"])
+    return params
+
+
+def _check_transfer(p: dict) -> None:
+    _require(p["backbone"] in BACKBONES, "cnn.transfer.backbone", f"must be one of {list(BACKBONES)}", p["backbone"])
+    _require(p["channels"] in CHANNELS, "cnn.transfer.channels", f"must be one of {list(CHANNELS)}", p["channels"])
+    _require(p["input_size"] >= 32, "cnn.transfer.input_size", "must be at least 32 (pixels)", p["input_size"])
+    for key in ("fine_tune_epochs", "fine_tune_layers"):
+        _require(p[key] >= 0, f"cnn.transfer.{key}", "must be 0 or more", p[key])
+    _require(
+        p["fine_tune_learning_rate"] > 0,
+        "cnn.transfer.fine_tune_learning_rate",
+        "must be positive",
+        p["fine_tune_learning_rate"],
+    )
+    weights = p["weights"]
+    if weights == "imagenet":
+        sizes = BACKBONES[p["backbone"]].imagenet_sizes
+        _require(
+            sizes is None or p["input_size"] in sizes,
+            "cnn.transfer.input_size",
+            f"must be one of {list(sizes or [])} for {p['backbone']} with imagenet weights "
+            "(the only sizes its ImageNet weights were published for)",
+            p["input_size"],
+        )
+    elif weights != "random":
+        path = Path(weights)
+        _require(
+            path.suffix in (".h5", ".keras"),
+            "cnn.transfer.weights",
+            "must be 'imagenet', 'random' or the path of a .h5 / .keras weights file",
+            weights,
+        )
+        _require(path.is_file(), "cnn.transfer.weights", f"names no file (looked at {path.resolve()})", weights)
+
+
+def _merge(raw: Any, defaults: dict, prefix: str) -> dict:
+    """Defaults overlaid with ``raw``, type-checked leaf by leaf (``float`` accepts ``int``)."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"params.yaml: '{prefix}' must be a mapping, got {raw!r}.")
+    out = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}.{key}"
+        if key not in defaults:
+            hint = difflib.get_close_matches(str(key), list(defaults), n=1)
+            fix = f"Did you mean '{hint[0]}'?" if hint else f"Known keys: {', '.join(defaults)}."
+            raise ParamsError(f"params.yaml: unknown key '{dotted}'. {fix}")
+        default = defaults[key]
+        if isinstance(default, dict):
+            out[key] = _merge(value, default, dotted)
+            continue
+        expected = type(default)
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            ok, value = True, float(value)
+        if not ok:
+            raise ParamsError(
+                f"params.yaml: '{dotted}' must be of type {expected.__name__} (like {default!r}), "
+                f"got {value!r} ({type(value).__name__})."
+            )
+        out[key] = value
+    for key, default in defaults.items():
+        if key not in out:
+            out[key] = _merge({}, default, f"{prefix}.{key}") if isinstance(default, dict) else default
+    return {key: out[key] for key in defaults}
+
+
+def _require(ok: bool, key: str, rule: str, value: Any) -> None:
+    if not ok:
+        raise ParamsError(f"params.yaml: '{key}' {rule}; got {value!r}.")
+
+
+# -------------------------------------------------------------------------------- model names
+
+
+def weights_label(params: dict) -> str:
+    """Model name of the transfer model for the results table, saying which weights ran.
+
+    ``mobilenetv2[imagenet]`` (transfer learning), ``mobilenetv2[random]`` (a random-feature
+    baseline, not transfer learning) or ``mobilenetv2[file:<file name>]`` (a local weights file).
+    ``params`` is the checked ``cnn`` section.
+    """
+    p = params["transfer"]
+    weights = p["weights"] if p["weights"] in ("imagenet", "random") else f"file:{Path(p['weights']).name}"
+    return f"{p['backbone']}[{weights}]"
+
+
+def scratch_label(params: dict) -> str:
+    """Model name of the scratch CNN: its filters per block, e.g. ``convnet[16-32-64]``."""
+    return "convnet[" + "-".join(str(f) for f in params["scratch"]["filters"]) + "]"
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe version of a model name (``mobilenetv2[random]`` -> ``mobilenetv2-random``)."""
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")
+
+
+# ------------------------------------------------------------------------------------ weights
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras keeps downloaded weights: ``$KERAS_HOME/models``, else ``~/.keras/models``.
+
+    Keras' own rule, read now (Keras itself reads it once, at import), with its fallback to
+    ``/tmp/.keras`` when the home folder is not writable.
+    """
+    home = os.environ.get("KERAS_HOME")
+    if home is None:
+        base = Path.home() if os.access(Path.home(), os.W_OK) else Path("/tmp")
+        home = str(base / ".keras")
+    return Path(home).expanduser() / "models"
+
+
+def imagenet_weights_path(backbone: str, input_size: int) -> Path:
+    """The local ImageNet weights file of ``backbone`` without its top; raise if it is absent.
+
+    Checked before Keras is asked for the weights, because Keras would otherwise try to download
+    them and, without a network, hang until a timeout. Nothing falls back to random weights.
+
+    Raises
+    ------
+    WeightsError naming the missing file, where to put it and where to get it.
+    """
+    spec = BACKBONES[backbone]
+    name = spec.imagenet_file(input_size)
+    path = keras_cache_dir() / name
+    if not path.is_file():
+        raise WeightsError(
+            f"cnn.transfer.weights is 'imagenet' but the ImageNet weights of {backbone} "
+            f"(include_top=False, input {input_size}x{input_size}x3) are not in Keras' cache: missing "
+            f"file {path}. This run does not download. On a machine with network, fetch "
+            f"{spec.url}{name} and copy it to {path} (or point KERAS_HOME at a folder whose models/ "
+            "holds it, before starting Python). Or set cnn.transfer.weights to 'random' (a "
+            "random-feature baseline) or to the path of a local weights file."
+        )
+    return path
+
+
+def _check_keras_reads(path: Path) -> None:
+    """Refuse when Keras would look for ``path`` elsewhere (and so try to download it).
+
+    Keras fixes its cache folder when it is imported; a KERAS_HOME set later is not seen by it.
+    """
+    # Private accessor: Keras has no public one for the folder its get_file() caches in.
+    from keras.src.backend.config import keras_home
+
+    if Path(keras_home()).expanduser().resolve() / "models" != path.parent.resolve():
+        raise WeightsError(
+            f"cnn.transfer.weights: {path} is where KERAS_HOME says, but Keras (imported earlier) reads "
+            f"{Path(keras_home()) / 'models'}. Set KERAS_HOME before starting Python."
+        )
+
+
+def check_weights_available(params: dict) -> None:
+    """Fail fast, before any training, when the configured ImageNet weights are not cached."""
+    p = params["transfer"]
+    if p["weights"] == "imagenet":
+        imagenet_weights_path(p["backbone"], p["input_size"])
+
+
+def build_backbone(params: dict) -> keras.Model:
+    """The convolutional base (no top, global average pooling) with the configured weights.
+
+    Input: float32 images ``(batch, input_size, input_size, 3)`` already passed through the
+    backbone's preprocessing (:func:`to_images`). Output: features ``(batch, n_features)``.
+    """
+    p = params["transfer"]
+    spec = BACKBONES[p["backbone"]]
+    size = p["input_size"]
+    if p["weights"] == "imagenet":
+        _check_keras_reads(imagenet_weights_path(p["backbone"], size))
+        weights: str | None = "imagenet"
+    else:
+        weights = None
+    model = spec.build(include_top=False, weights=weights, input_shape=(size, size, 3), pooling="avg")
+    if p["weights"] not in ("imagenet", "random"):
+        _load_weights_file(model, p["weights"], f"{p['backbone']} (include_top=False, input {size}x{size}x3)")
+    return model
+
+
+def _load_weights_file(model: keras.Model, path: str, what: str) -> None:
+    """Load a local weights file, refusing a partial match.
+
+    Keras only warns when parts of a ``.weights.h5`` / ``.keras`` file do not fit (those layers
+    keep their random weights): here a warning is an error, or a random model would be labelled
+    as a trained one.
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_weights(path)
+        problem = str(caught[0].message) if caught else None
+    except (ValueError, OSError, KeyError) as err:
+        problem = str(err)
+    if problem:
+        raise WeightsError(
+            f"cnn.transfer.weights: {path} does not hold weights for {what}: {problem[:300]}. Save them "
+            "from that architecture (model.save_weights('x.weights.h5')) or use 'imagenet' / 'random'."
+        )
+
+
+# -------------------------------------------------------------------------------------- inputs
+
+
+def neighbour_rows(track_ids, segments, within=None) -> tuple[np.ndarray, np.ndarray]:
+    """Row of the previous and next segment of each row's track, for ``stack`` channels.
+
+    Parameters
+    ----------
+    track_ids, segments : shape (n_rows,), one per row of the segment table (segment 0-based).
+    within : shape (n_rows,) or None; a neighbour counts only if it has the same value here
+        (the row's subset), so stacking never shows a test segment's audio to a training input.
+
+    Returns
+    -------
+    prev, next : int arrays shape (n_rows,). At a track's edges (first or last segment, or a
+        neighbour missing or in another subset) the row itself stands in, like edge padding.
+    """
+    track_ids = np.asarray(track_ids, dtype=object)
+    segments = np.asarray(segments, dtype=np.int64)
+    within = np.zeros(len(track_ids), dtype=object) if within is None else np.asarray(within, dtype=object)
+    rows = {key: i for i, key in enumerate(zip(track_ids, segments, within))}
+    if len(rows) != len(track_ids):
+        raise DataError("segments.csv repeats a (track_id, segment) pair; rerun the spectrograms stage.")
+    keys = list(zip(track_ids, segments, within))
+    prev = np.array([rows.get((t, s - 1, w), i) for i, (t, s, w) in enumerate(keys)], dtype=np.int64)
+    nxt = np.array([rows.get((t, s + 1, w), i) for i, (t, s, w) in enumerate(keys)], dtype=np.int64)
+    return prev, nxt
+
+
+def resize_segments(X: np.ndarray, size: int, *, image_range: bool = False, batch: int = 256) -> np.ndarray:
+    """Segments resized to ``size`` x ``size`` (bilinear, anti-aliased).
+
+    Works in batches, so a memory-mapped ``X`` is read piece by piece.
+
+    Parameters
+    ----------
+    X : float32 (n_segments, n_mels, n_frames), log-mel dB.
+    image_range : map each segment to 0..255 first (:func:`to_image_range`). Done before
+        resizing, because resampling noise in a flat segment would be stretched to full range.
+
+    Returns
+    -------
+    float32 (n_segments, size, size): dB, or 0..255 with ``image_range``.
+    """
+    out = np.empty((len(X), size, size), dtype=np.float32)
+    for start in range(0, len(X), batch):
+        chunk = np.asarray(X[start : start + batch], dtype=np.float32)
+        if image_range:
+            chunk = to_image_range(chunk)
+        resized = tf.image.resize(chunk[..., None], (size, size), antialias=True).numpy()[..., 0]
+        # Anti-aliasing overshoots a little at sharp edges; images must stay in 0..255.
+        out[start : start + batch] = np.clip(resized, 0.0, 255.0) if image_range else resized
+    return out
+
+
+def to_image_range(segments: np.ndarray) -> np.ndarray:
+    """Each segment's own dB range (min..max) mapped linearly to 0..255, the range image models expect.
+
+    Per segment, so the images do not depend on the reference level the spectrogram stage used;
+    a constant (silent) segment maps to 0.
+
+    Parameters
+    ----------
+    segments : float32 (n, height, width), dB.
+
+    Returns
+    -------
+    float32 (n, height, width), in [0, 255].
+    """
+    low = segments.min(axis=(1, 2), keepdims=True)
+    span = segments.max(axis=(1, 2), keepdims=True) - low
+    return np.divide(segments - low, span, out=np.zeros_like(segments), where=span > 0) * np.float32(255.0)
+
+
+def to_images(gray: np.ndarray, rows: np.ndarray, channels: str, backbone: str, neighbours=None) -> np.ndarray:
+    """Backbone-ready 3-channel images of the given rows.
+
+    Parameters
+    ----------
+    gray : float32 (n_segments, size, size) in 0..255 (:func:`resize_segments` with
+        ``image_range=True``).
+    rows : int (n,), the rows to build.
+    channels : ``repeat`` (the segment three times) or ``stack`` (previous, this, next segment
+        of the same track, see :func:`neighbour_rows`; needs ``neighbours=(prev, next)``).
+
+    Returns
+    -------
+    float32 (n, size, size, 3), after the backbone's ``preprocess_input``.
+    """
+    if channels == "repeat":
+        images = np.repeat(gray[rows][..., None], 3, axis=-1)
+    else:
+        prev, nxt = neighbours
+        images = np.stack([gray[prev[rows]], gray[rows], gray[nxt[rows]]], axis=-1)
+    return np.asarray(BACKBONES[backbone].preprocess(images), dtype=np.float32)
+
+
+def validation_mask(y, groups, valid_fraction: float, seed: int) -> np.ndarray:
+    """Which training rows are held out for early stopping (True) — whole groups at a time.
+
+    Parameters
+    ----------
+    y : labels of the training rows, shape (n,).
+    groups : group of each row (:func:`genrelab.splits.cv_groups`), or None for a segment-level
+        draw (``random_segment``, whose rows are independent by the protocol's design).
+    valid_fraction : share of the groups to hold out (one fold of a stratified group k-fold).
+    """
+    y = np.asarray(y, dtype=object)
+    groups = np.arange(len(y)) if groups is None else np.asarray(groups, dtype=object)
+    n_folds = max(2, round(1 / valid_fraction))
+    if len(set(groups)) < n_folds:
+        raise DataError(
+            f"only {len(set(groups))} groups in the training set: too few for a validation split of "
+            f"cnn.valid_fraction={valid_fraction}. Use more tracks or a larger cnn.valid_fraction."
+        )
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    _, valid_idx = next(splitter.split(np.zeros(len(y)), y, groups))
+    mask = np.zeros(len(y), dtype=bool)
+    mask[valid_idx] = True
+    return mask
+
+
+class _Batches(keras.utils.PyDataset):
+    """Training batches ``(x, y, sample_weight)`` in an order drawn from a seeded generator.
+
+    Rows are reshuffled at the end of every epoch by ``numpy.random.default_rng(seed)``, so the
+    order depends on nothing but the seed.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray, batch_size: int, seed: int):
+        super().__init__()
+        self.x, self.y, self.weights, self.batch_size = x, y, weights, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(x))
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, i: int):
+        rows = np.sort(self.order[i * self.batch_size : (i + 1) * self.batch_size])
+        return self.x[rows], self.y[rows], self.weights[rows]
+
+    def on_epoch_end(self) -> None:
+        self.order = self.rng.permutation(len(self.x))
+
+
+# -------------------------------------------------------------------------------------- models
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and make TF ops deterministic (same seed, same model)."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def build_scratch(input_shape: tuple[int, int], n_classes: int, params: dict, mean: float, variance: float) -> keras.Model:
+    """The scratch CNN: standardise, then conv/BN/ReLU/max-pool blocks, pooling, dropout, dense.
+
+    Parameters
+    ----------
+    input_shape : (height, width) of one segment; the model takes dB (batch, height, width, 1).
+    mean, variance : of the training dB values, baked into the model so it takes raw dB.
+
+    Returns
+    -------
+    An uncompiled model giving class probabilities (batch, n_classes).
+    """
+    p = params["scratch"]
+    inputs = keras.Input(shape=(*input_shape, 1))
+    x = keras.layers.Normalization(axis=None, mean=mean, variance=variance)(inputs)
+    for filters in p["filters"]:
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)  # BN adds the bias
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+        x = keras.layers.MaxPooling2D(2, padding="same")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = _head(x, int(n_classes), p["dense_units"], p["dropout"])
+    return keras.Model(inputs, outputs, name="convnet")
+
+
+def _head(x, n_classes: int, units: int, dropout: float):
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Dense(units, activation="relu")(x)
+    x = keras.layers.Dropout(dropout)(x)
+    return keras.layers.Dense(n_classes, activation="softmax")(x)
+
+
+def _compile(model: keras.Model, learning_rate: float) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def _fit(model, x, y, x_val, y_val, *, epochs: int, batch_size: int, patience: int, seed: int, phase: str):
+    """Fit with balanced class weights and early stopping on ``val_loss`` (best weights kept)."""
+    classes = np.unique(y)
+    weight_of = dict(zip(classes, compute_class_weight("balanced", classes=classes, y=y)))
+    sample_weights = np.array([weight_of[c] for c in y], dtype=np.float32)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    history = model.fit(
+        _Batches(x, y, sample_weights, batch_size, seed),
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        callbacks=[stop],
+        shuffle=False,  # _Batches shuffles, from its own seeded generator
+        verbose=0,
+    )
+    table = pd.DataFrame(history.history)
+    table.insert(0, "phase", phase)
+    return table
+
+
+def fit_scratch(x, y, x_val, y_val, n_classes: int, params: dict, seed: int) -> tuple[keras.Model, pd.DataFrame]:
+    """Train the scratch CNN.
+
+    Parameters
+    ----------
+    x, x_val : float32 (n, height, width) dB segments (:func:`resize_segments`) for training and
+        early stopping.
+    y, y_val : int class codes (n,).
+
+    Returns
+    -------
+    The model with its best validation weights, and its history (:data:`HISTORY_COLUMNS`).
+    """
+    p = params["scratch"]
+    seed_everything(seed)
+    model = build_scratch(x.shape[1:], n_classes, params, float(x.mean()), float(x.var()))
+    _compile(model, p["learning_rate"])
+    history = _fit(
+        model, x[..., None], y, x_val[..., None], y_val,
+        epochs=p["epochs"], batch_size=p["batch_size"], patience=p["patience"], seed=seed, phase="train",
+    )
+    return model, _history(history)
+
+
+def fit_transfer(x, y, x_val, y_val, n_classes: int, params: dict, seed: int) -> tuple[keras.Model, pd.DataFrame]:
+    """Train a head on a frozen backbone, then fine-tune the backbone's top layers.
+
+    A random-weight backbone first gets batch-norm statistics from the training images
+    (:func:`calibrate_batch_norm`). The frozen phase runs the backbone once over the data and
+    trains the head on the features:
+    with frozen weights and batch-norm in inference mode that is the same computation as
+    running the whole model every epoch, at a fraction of the cost.
+
+    Parameters
+    ----------
+    x, x_val : float32 (n, size, size, 3) backbone-ready images (:func:`to_images`).
+    y, y_val : int class codes (n,).
+
+    Returns
+    -------
+    The whole model (images -> probabilities) with its best validation weights, and the
+    history of both phases (``phase`` is ``frozen`` or ``fine_tune``).
+    """
+    p = params["transfer"]
+    seed_everything(seed)
+    backbone = build_backbone(params)
+    if p["weights"] == "random":
+        calibrate_batch_norm(backbone, x, seed)
+    backbone.trainable = False
+    batch = p["batch_size"]
+    features, features_val = backbone.predict(x, batch_size=batch, verbose=0), backbone.predict(x_val, batch_size=batch, verbose=0)
+    feature_input = keras.Input(shape=features.shape[1:])
+    head = keras.Model(feature_input, _head(feature_input, int(n_classes), p["dense_units"], p["dropout"]), name="head")
+    _compile(head, p["learning_rate"])
+    phases = [
+        _fit(head, features, y, features_val, y_val, epochs=p["frozen_epochs"], batch_size=batch,
+             patience=p["patience"], seed=seed, phase="frozen")
+    ]
+    inputs = keras.Input(shape=x.shape[1:])
+    # training=False keeps batch-norm statistics frozen even once its layers' weights are unfrozen.
+    model = keras.Model(inputs, head(backbone(inputs, training=False)), name=_slug(weights_label(params)))
+    if p["fine_tune_layers"] and p["fine_tune_epochs"]:
+        _unfreeze_top(backbone, p["fine_tune_layers"])
+        _compile(model, p["fine_tune_learning_rate"])
+        phases.append(
+            _fit(model, x, y, x_val, y_val, epochs=p["fine_tune_epochs"], batch_size=batch,
+                 patience=p["patience"], seed=seed, phase="fine_tune")
+        )
+    return model, _history(pd.concat(phases, ignore_index=True))
+
+
+def calibrate_batch_norm(backbone: keras.Model, x: np.ndarray, seed: int, n: int = 256) -> None:
+    """Set batch-norm statistics of a random-weight backbone from ``n`` training images.
+
+    Fresh batch-norm layers hold mean 0 and variance 1, so a random deep network run in
+    inference mode shrinks every signal to ~1e-13: its features would be constant and the
+    baseline would sit at chance for that reason alone. With the statistics of real inputs the
+    random features carry information, which is what a random-feature baseline should measure.
+    """
+    layers = [layer for layer in backbone.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = 0.0  # the moving statistics become this one batch's statistics
+    sample = np.random.default_rng(seed).permutation(len(x))[:n]
+    backbone(x[np.sort(sample)], training=True)
+    for layer, momentum in zip(layers, momenta):
+        layer.momentum = momentum
+
+
+def _unfreeze_top(backbone: keras.Model, n_layers: int) -> None:
+    """Make the top ``n_layers`` layers trainable, except batch-norm (small data ruins its statistics)."""
+    backbone.trainable = True
+    for i, layer in enumerate(backbone.layers):
+        top = i >= len(backbone.layers) - n_layers
+        layer.trainable = top and not isinstance(layer, keras.layers.BatchNormalization)
+
+
+def _history(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    table.insert(0, "epoch", np.arange(1, len(table) + 1))
+    return table[HISTORY_COLUMNS]
+
+
+def plot_learning_curves(history: pd.DataFrame, title: str = "", ax=None):
+    """Loss and accuracy per epoch, training vs validation, with phase changes marked.
+
+    Parameters
+    ----------
+    history : a table with :data:`HISTORY_COLUMNS` (as returned by :func:`fit_scratch`,
+        :func:`fit_transfer`, or read back from a learning-curve CSV).
+    ax : two matplotlib axes (loss, accuracy), or None for a new figure.
+
+    Returns
+    -------
+    The matplotlib Figure.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    else:
+        fig = ax[0].figure
+    for axis, metric in zip(ax, ("loss", "accuracy")):
+        axis.plot(history["epoch"], history[metric], marker="o", label="training")
+        axis.plot(history["epoch"], history[f"val_{metric}"], marker="o", label="validation")
+        for epoch in history["epoch"][history["phase"].ne(history["phase"].shift()).to_numpy()][1:]:
+            axis.axvline(epoch - 0.5, color="grey", linestyle=":", linewidth=1)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+    ax[0].legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------------------- run
+
+
+@dataclass
+class CnnRun:
+    """What :func:`run_cnn` produced.
+
+    rows : results-table rows (``genrelab.results.SCORE_COLUMNS``).
+    predictions : test predictions in ``genrelab.results.PREDICTION_COLUMNS`` format.
+    histories : (approach, model, protocol) -> learning curves (:data:`HISTORY_COLUMNS`).
+    curve_paths, model_paths : the same keys -> written CSV / ``.keras`` file.
+    """
+
+    rows: list[dict] = field(default_factory=list)
+    predictions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PREDICTION_COLUMNS))
+    histories: dict[tuple[str, str, str], pd.DataFrame] = field(default_factory=dict)
+    curve_paths: dict[tuple[str, str, str], Path] = field(default_factory=dict)
+    model_paths: dict[tuple[str, str, str], Path] = field(default_factory=dict)
+
+
+def protocol_roles(
+    splits: pd.DataFrame, index: pd.DataFrame, protocol: str, params: dict, seed: int,
+    *, split_seed: int = 42, test_fraction: float = 0.25,
+) -> np.ndarray:  # fmt: skip
+    """Role of each segment row under a protocol: ``fit``, ``valid`` (early stopping), ``test`` or ``excluded``.
+
+    Training is the protocol's ``train`` (plus ``valid`` for ``fault_filtered``); the validation
+    part is drawn from it only, by whole groups of :func:`genrelab.splits.cv_groups`.
+    """
+    track_ids = index["track_id"].to_numpy(dtype=object)
+    subsets = segment_subsets(splits, track_ids, index["segment"].to_numpy(), protocol,
+                              seed=split_seed, test_fraction=test_fraction)  # fmt: skip
+    roles = np.where(np.isin(subsets, ["train", "valid"]), "fit", subsets).astype(object)
+    train = np.flatnonzero(roles == "fit")
+    groups = cv_groups(splits, track_ids[train], protocol)
+    held = validation_mask(index["genre"].to_numpy(dtype=object)[train], groups, params["valid_fraction"], seed)
+    roles[train[held]] = "valid"
+    if not (roles == "test").any():
+        raise DataError(f"protocol {protocol}: no test segments. Check the splits and segments.csv.")
+    return roles
+
+
+def run_cnn(
+    X: np.ndarray,
+    index: pd.DataFrame,
+    splits: pd.DataFrame,
+    params: dict | None,
+    *,
+    protocols: list[str] | tuple[str, ...],
+    out_dir: str | Path,
+    seed: int | None = None,
+    split_seed: int = 42,
+    test_fraction: float = 0.25,
+    progress: Callable[[str], None] | None = None,
+) -> CnnRun:
+    """Train and test the scratch and transfer CNNs under each protocol.
+
+    Parameters
+    ----------
+    X : float32 (n_segments, n_mels, n_frames) log-mel dB (memory-mapped is fine).
+    index : ``track_id, segment, genre`` of each row of ``X``.
+    splits : the split table (``genrelab.splits.make_splits``).
+    params : the ``cnn`` section of params.yaml (checked here; None: all defaults).
+    out_dir : receives ``models/<approach>__<model>__<protocol>.keras`` (best weights) and
+        ``curves/<approach>__<model>__<protocol>.csv`` (learning curves, for DVC plots).
+    seed : overrides ``cnn.seed``.
+    split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which the
+        ``random_segment`` segments are drawn, so the CNNs test on the same segments as every
+        other approach.
+    progress : called with one line per trained model (e.g. ``print``).
+
+    Times in the rows are wall-clock seconds: fit (including the frozen phase's feature pass
+    and the stacking of training images) and prediction of the test segments.
+    """
+    params = check_params(params)
+    check_weights_available(params)  # before minutes of scratch training, not after
+    seed = params["seed"] if seed is None else seed
+    if len(X) != len(index):
+        raise DataError(f"segments.npy has {len(X)} rows but segments.csv {len(index)}; rerun the spectrograms stage.")
+    out_dir = Path(out_dir)
+    classes = np.unique(index["genre"].to_numpy(dtype=object))
+    codes = np.searchsorted(classes, index["genre"].to_numpy(dtype=object))
+    scratch, transfer = params["scratch"], params["transfer"]
+    # Resized once for all protocols (outside the fit timings: every approach needs its input).
+    small = resize_segments(X, scratch["input_size"])
+    gray = resize_segments(X, transfer["input_size"], image_range=True)
+    run = CnnRun()
+    predictions = []
+    for protocol in protocols:
+        roles = protocol_roles(splits, index, protocol, params, seed, split_seed=split_seed, test_fraction=test_fraction)
+        fit_rows, valid_rows, test_rows = (np.flatnonzero(roles == r) for r in ("fit", "valid", "test"))
+        test_index = index.iloc[test_rows]
+
+        start = time.perf_counter()
+        model, history = fit_scratch(
+            small[fit_rows], codes[fit_rows], small[valid_rows], codes[valid_rows], len(classes), params, seed
+        )
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        proba = model.predict(small[test_rows][..., None], batch_size=scratch["batch_size"], verbose=0)
+        predict_seconds = time.perf_counter() - start
+        predictions += _record(run, SCRATCH, scratch_label(params), protocol, model, history, proba,
+                               test_index, classes, fit_seconds, predict_seconds, out_dir, seed)
+        _report(progress, SCRATCH, scratch_label(params), protocol, history, fit_seconds)
+
+        start = time.perf_counter()
+        neighbours = neighbour_rows(index["track_id"].to_numpy(dtype=object), index["segment"].to_numpy(), roles)
+        x_fit, x_valid = (to_images(gray, rows, transfer["channels"], transfer["backbone"], neighbours)
+                          for rows in (fit_rows, valid_rows))
+        model, history = fit_transfer(x_fit, codes[fit_rows], x_valid, codes[valid_rows], len(classes), params, seed)
+        fit_seconds = time.perf_counter() - start
+        del x_fit, x_valid
+        start = time.perf_counter()
+        test_images = to_images(gray, test_rows, transfer["channels"], transfer["backbone"], neighbours)
+        proba = model.predict(test_images, batch_size=transfer["batch_size"], verbose=0)
+        predict_seconds = time.perf_counter() - start
+        predictions += _record(run, TRANSFER, weights_label(params), protocol, model, history, proba,
+                               test_index, classes, fit_seconds, predict_seconds, out_dir, seed)
+        _report(progress, TRANSFER, weights_label(params), protocol, history, fit_seconds)
+        keras.backend.clear_session()  # free the graphs of this protocol's models
+    run.predictions = pd.concat(predictions, ignore_index=True)[PREDICTION_COLUMNS]
+    return run
+
+
+def _record(run, approach, model_name, protocol, model, history, proba, test_index, classes,
+            fit_seconds, predict_seconds, out_dir, seed) -> list[pd.DataFrame]:
+    """Save the model and curves, score both levels into ``run`` and return the prediction tables."""
+    key = (approach, model_name, protocol)
+    stem = f"{approach}__{_slug(model_name)}__{protocol}"
+    run.model_paths[key] = out_dir / "models" / f"{stem}.keras"
+    run.curve_paths[key] = out_dir / "curves" / f"{stem}.csv"
+    for path in (run.model_paths[key], run.curve_paths[key]):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(run.model_paths[key])
+    history.to_csv(run.curve_paths[key], index=False)
+    run.histories[key] = history
+
+    track_ids = test_index["track_id"].to_numpy(dtype=object)
+    y_true = test_index["genre"].to_numpy(dtype=object)
+    y_pred = classes[proba.argmax(axis=1)]
+    tracks, _, track_pred = aggregate_tracks(proba, track_ids, classes)
+    track_true = pd.Series(y_true, index=track_ids).groupby(level=0).first().reindex(tracks).to_numpy(dtype=object)
+    common = dict(approach=approach, model=model_name, protocol=protocol, fit_seconds=fit_seconds,
+                  predict_seconds=predict_seconds, seed=seed)
+    run.rows.append(score_row(level="segment", y_true=y_true, y_pred=y_pred, groups=track_ids, **common))
+    run.rows.append(score_row(level="track", y_true=track_true, y_pred=track_pred, groups=tracks, **common))
+    frame = dict(approach=approach, model=model_name, protocol=protocol)
+    return [
+        pd.DataFrame({**frame, "level": "segment", "track_id": track_ids,
+                      "segment": test_index["segment"].to_numpy(dtype=np.int64), "y_true": y_true, "y_pred": y_pred}),
+        pd.DataFrame({**frame, "level": "track", "track_id": tracks, "segment": -1,
+                      "y_true": track_true, "y_pred": track_pred}),
+    ]
+
+
+def _report(progress, approach, model_name, protocol, history, fit_seconds) -> None:
+    if progress is not None:
+        best = history.loc[history["val_loss"].idxmin()]
+        progress(
+            f"{approach} {model_name} {protocol}: {len(history)} epochs in {fit_seconds:.1f} s, "
+            f"best val_loss {best['val_loss']:.3f} (val_accuracy {best['val_accuracy']:.3f}, epoch {int(best['epoch'])})"
+        )

@@ -1,0 +1,345 @@
+"""The evaluation loop shared by every scikit-learn approach (audio features, spectrogram images).
+
+For each model and protocol, :func:`evaluate` trains on the protocol's training rows, estimates
+accuracy by cross-validation inside them (grouped like the protocol, so the estimate is as honest
+as the test), tests once on the held-out rows and, for segment-level data, also scores tracks by
+averaging their segments' probabilities. Rows of the ``excluded`` subset are never used.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import classification_report, confusion_matrix
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedGroupKFold, StratifiedKFold
+from tqdm.auto import tqdm
+
+from genrelab.errors import DataError
+from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS, aggregate_tracks, score_row
+from genrelab.splits import PROTOCOLS, available_protocols, cv_groups, segment_subsets
+
+EXAMPLE_LEVELS = ("segment", "clip")
+BASELINE = "random_segment"
+SEARCHES = (GridSearchCV, RandomizedSearchCV)
+
+
+@dataclass
+class RunDetail:
+    """What one model learned and scored under one protocol, at the evaluation's example level.
+
+    Accuracies are fractions in [0, 1]; times are wall-clock seconds.
+
+    cv_scores : accuracy of each CV fold inside the training rows, shape (cv_folds,); empty when
+        CV was off. ``cv_mean``/``cv_std`` are their mean and standard deviation (NaN when off).
+    train_accuracy : accuracy of the final model on its own training rows.
+    test_accuracy : accuracy on the test rows (segments or clips).
+    track_accuracy : accuracy of tracks from averaged segment probabilities (segment level only).
+    report : :func:`sklearn.metrics.classification_report` of the test rows, as a dict.
+    confusion : test confusion matrix, rows = true label, columns = predicted label (counts).
+    estimator : the model fitted on all training rows.
+    fit_seconds, predict_seconds : the final fit, and ``predict_proba`` on the test rows.
+    """
+
+    model: str
+    protocol: str
+    level: str
+    cv_scores: np.ndarray
+    train_accuracy: float
+    test_accuracy: float
+    track_accuracy: float | None
+    report: dict
+    confusion: pd.DataFrame
+    estimator: BaseEstimator
+    fit_seconds: float
+    predict_seconds: float
+
+    @property
+    def cv_mean(self) -> float:
+        return float(np.mean(self.cv_scores)) if len(self.cv_scores) else float("nan")
+
+    @property
+    def cv_std(self) -> float:
+        return float(np.std(self.cv_scores)) if len(self.cv_scores) else float("nan")
+
+
+@dataclass
+class Evaluation:
+    """Everything :func:`evaluate` measured for one approach and one example level.
+
+    scores : the approach's rows of the results table (:data:`genrelab.results.SCORE_COLUMNS`);
+        levels ``segment`` and ``track``, or ``clip``.
+    predictions : one row per test example (:data:`genrelab.results.PREDICTION_COLUMNS`).
+    details : (model, protocol) -> :class:`RunDetail`.
+    """
+
+    approach: str
+    level: str
+    scores: pd.DataFrame
+    predictions: pd.DataFrame
+    details: dict[tuple[str, str], RunDetail] = field(repr=False)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per model and protocol: CV mean and std, train, test (and track) accuracy, times."""
+        table = pd.DataFrame(
+            [
+                {
+                    "model": d.model,
+                    "protocol": d.protocol,
+                    "level": d.level,
+                    "cv_mean": d.cv_mean,
+                    "cv_std": d.cv_std,
+                    "train_accuracy": d.train_accuracy,
+                    "test_accuracy": d.test_accuracy,
+                    "track_accuracy": d.track_accuracy,
+                    "fit_seconds": d.fit_seconds,
+                    "predict_seconds": d.predict_seconds,
+                }
+                for d in self.details.values()
+            ]
+        )
+        return table.drop(columns=[] if self.level == "segment" else ["track_accuracy"])
+
+    def leakage(self, level: str | None = None) -> pd.DataFrame:
+        """Test accuracy (%) per model (rows) and protocol (columns), and the drop vs ``random_segment``.
+
+        ``drop_<protocol>`` is ``random_segment`` accuracy minus that protocol's, in percentage
+        points: how much of the leaky score came from seeing the test tracks (or artists).
+
+        Parameters
+        ----------
+        level : a level of :attr:`scores` (default: the evaluation's example level).
+        """
+        level = level or self.level
+        rows = self.scores[self.scores["level"] == level]
+        if rows.empty:
+            raise DataError(f"no scores at level {level!r}; levels here: {sorted(self.scores['level'].unique())}")
+        table = rows.pivot(index="model", columns="protocol", values="accuracy") * 100
+        table = table.reindex(index=list(dict.fromkeys(rows["model"])), columns=[p for p in PROTOCOLS if p in table])
+        if BASELINE not in table:
+            raise DataError(f"the leakage table needs the {BASELINE!r} protocol; evaluate it too.")
+        for protocol in table.columns.drop(BASELINE):
+            table[f"drop_{protocol}"] = table[BASELINE] - table[protocol]
+        table.columns.name = None
+        return table
+
+
+def evaluate(
+    X,
+    y,
+    rows: pd.DataFrame,
+    splits: pd.DataFrame,
+    *,
+    approach: str,
+    models: dict[str, Callable[[], BaseEstimator]],
+    protocols: Sequence[str],
+    level: str,
+    cv_folds: int = 5,
+    seed: int = 42,
+    split_seed: int = 42,
+    test_fraction: float = 0.25,
+    progress: bool = True,
+) -> Evaluation:
+    """Train, cross-validate and test every model under every protocol.
+
+    Parameters
+    ----------
+    X : features, shape (n_rows, n_features), finite floats.
+    y : genre labels, shape (n_rows,).
+    rows : one row per row of ``X``: ``track_id``, and ``segment`` (0-based) at segment level.
+        At clip level each track appears once.
+    splits : the split table (:func:`genrelab.splits.make_splits`).
+    approach : name of the approach, for the results rows (e.g. ``audio_features``).
+    models : name -> zero-argument factory of an unfitted classifier with ``predict_proba``.
+        GridSearchCV and RandomizedSearchCV get the protocol's CV groups in ``fit``, so their
+        inner CV can be grouped too.
+    protocols : columns of ``splits`` to evaluate.
+    level : ``segment`` (many rows per track; also scored per track) or ``clip``.
+    cv_folds : folds of the CV inside the training rows (0 turns CV off). Grouped protocols use
+        :class:`~sklearn.model_selection.StratifiedGroupKFold` over
+        :func:`genrelab.splits.cv_groups`; ``random_segment`` uses StratifiedKFold.
+    seed : seeds the CV folds and the bootstrap intervals.
+    split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which
+        :func:`genrelab.splits.segment_subsets` draws the ``random_segment`` segments, so every
+        approach tests on the same segments.
+    progress : show a tqdm bar over model x protocol.
+
+    Training rows are ``train`` (and ``valid``, which only ``fault_filtered`` has); test rows are
+    ``test``. At clip level every protocol, ``random_segment`` included, takes the track's subset
+    from the split table (there, a plain random split of tracks).
+    """
+    X, y, rows = _check_inputs(X, y, rows, level, cv_folds)
+    track_ids = rows["track_id"].to_numpy(dtype=object)
+    labels = np.unique(y)
+    results, predictions, details = [], [], {}
+    bar = tqdm(total=len(models) * len(protocols), desc=f"{approach} ({level})", disable=not progress)
+    for protocol in protocols:
+        subset = _subsets(splits, rows, protocol, level, split_seed, test_fraction)
+        train = np.flatnonzero(np.isin(subset, ["train", "valid"]))
+        test = np.flatnonzero(subset == "test")
+        if len(train) == 0 or len(test) == 0:
+            raise DataError(
+                f"protocol {protocol!r} leaves {len(train)} training and {len(test)} test rows for {approach}; "
+                "check that the rows' track ids match the split table."
+            )
+        groups = cv_groups(splits, track_ids[train], protocol)
+        folds = _cv_folds(X[train], y[train], groups, cv_folds, seed)
+        for name, factory in models.items():
+            bar.set_postfix_str(f"{name} / {protocol}")
+            detail, predicted = _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds, labels)
+            details[name, protocol] = detail
+            results += [score_row(approach=approach, seed=seed, **p) for p in _score_args(detail, predicted)]
+            predictions.append(_prediction_table(approach, detail, predicted))
+            bar.update()
+    bar.close()
+    return Evaluation(
+        approach=approach,
+        level=level,
+        scores=pd.DataFrame(results, columns=SCORE_COLUMNS),
+        predictions=pd.concat(predictions, ignore_index=True)[PREDICTION_COLUMNS],
+        details=details,
+    )
+
+
+def _check_inputs(X, y, rows: pd.DataFrame, level: str, cv_folds: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    if level not in EXAMPLE_LEVELS:
+        raise DataError(f"level must be one of {EXAMPLE_LEVELS}, got {level!r}")
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=object)
+    if X.ndim != 2 or y.ndim != 1 or not len(X) == len(y) == len(rows):
+        raise DataError(
+            f"X {X.shape}, y {y.shape} and rows ({len(rows)}) must describe the same rows: "
+            "X 2-D (n_rows, n_features), y 1-D (n_rows,)."
+        )
+    needed = ["track_id", "segment"] if level == "segment" else ["track_id"]
+    missing = [c for c in needed if c not in rows.columns]
+    if missing:
+        raise DataError(f"rows lack column(s) {missing}; {level}-level rows need {needed}.")
+    if level == "clip" and rows["track_id"].duplicated().any():
+        first = rows.loc[rows["track_id"].duplicated(), "track_id"].iloc[0]
+        raise DataError(f"clip-level rows must hold one row per track; {first!r} appears more than once.")
+    bad = np.argwhere(~np.isfinite(X))
+    if len(bad):
+        raise DataError(f"X has {len(bad)} non-finite value(s), the first at row {bad[0][0]}, feature {bad[0][1]}.")
+    if cv_folds == 1 or cv_folds < 0:
+        raise DataError(f"cv_folds (audio_models.cv_folds) must be 0 (no CV) or at least 2, got {cv_folds}.")
+    return X, y, rows.reset_index(drop=True)
+
+
+def _subsets(splits, rows, protocol, level, split_seed, test_fraction) -> np.ndarray:
+    """Subset of each row; at clip level the track's own subset under every protocol."""
+    track_ids = rows["track_id"].to_numpy(dtype=object)
+    segments = rows["segment"].to_numpy() if level == "segment" else np.zeros(len(rows), dtype=int)
+    if protocol not in splits.columns:
+        raise DataError(f"protocol {protocol!r} is not in the split table; available: {available_protocols(splits)}.")
+    if level == "clip" and protocol == BASELINE:
+        # segment_subsets draws random_segment per row; a clip is a whole track, so take the
+        # table's track-level split (a plain random split of tracks).
+        return splits.set_index("track_id")[BASELINE].reindex(track_ids).fillna("excluded").to_numpy(dtype=object)
+    return segment_subsets(splits, track_ids, segments, protocol, seed=split_seed, test_fraction=test_fraction)
+
+
+def _cv_folds(X, y, groups, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """CV folds inside the training rows: grouped when the protocol has groups."""
+    if n_folds == 0:
+        return []
+    if groups is None:
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    else:
+        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(X, y, groups))
+
+
+def _fit(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
+    """Fit, handing the CV groups (``None`` for random_segment) to a search, so its inner CV is
+    grouped like the protocol."""
+    if isinstance(estimator, SEARCHES):
+        return estimator.fit(X, y, groups=groups)
+    return estimator.fit(X, y)
+
+
+def _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds, labels):
+    """CV, final fit and test prediction of one model under one protocol.
+
+    Returns the :class:`RunDetail` and the test predictions: a DataFrame with ``level, track_id,
+    segment, y_true, y_pred`` (segment -1 for clip and track rows), track rows after segment rows.
+    """
+    cv_scores = []
+    for fit_idx, val_idx in folds:
+        rows_fit, rows_val = train[fit_idx], train[val_idx]
+        model = _fit(factory(), X[rows_fit], y[rows_fit], None if groups is None else groups[fit_idx])
+        cv_scores.append(float(np.mean(model.predict(X[rows_val]) == y[rows_val])))
+
+    estimator = factory()
+    start = time.perf_counter()
+    _fit(estimator, X[train], y[train], groups)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = estimator.predict_proba(X[test])
+    predict_seconds = time.perf_counter() - start
+    classes = np.asarray(estimator.classes_, dtype=object)
+    y_pred = classes[proba.argmax(axis=1)]
+    train_pred = classes[estimator.predict_proba(X[train]).argmax(axis=1)]
+
+    test_tracks = rows["track_id"].to_numpy(dtype=object)[test]
+    segments = rows["segment"].to_numpy(dtype=int)[test] if level == "segment" else np.full(len(test), -1)
+    predicted = [pd.DataFrame({"level": level, "track_id": test_tracks, "segment": segments, "y_true": y[test], "y_pred": y_pred})]
+    if level == "segment":
+        predicted.append(_track_votes(proba, classes, test_tracks, y[test]))
+    predicted = pd.concat(predicted, ignore_index=True)
+
+    detail = RunDetail(
+        model=name,
+        protocol=protocol,
+        level=level,
+        cv_scores=np.asarray(cv_scores),
+        train_accuracy=float(np.mean(train_pred == y[train])),
+        test_accuracy=float(np.mean(y_pred == y[test])),
+        track_accuracy=_accuracy(predicted[predicted["level"] == "track"]) if level == "segment" else None,
+        report=classification_report(y[test], y_pred, labels=labels, output_dict=True, zero_division=0),
+        confusion=pd.DataFrame(
+            confusion_matrix(y[test], y_pred, labels=labels),
+            index=pd.Index(labels, name="true"),
+            columns=pd.Index(labels, name="predicted"),
+        ),
+        estimator=estimator,
+        fit_seconds=fit_seconds,
+        predict_seconds=predict_seconds,
+    )
+    return detail, predicted
+
+
+def _accuracy(predicted: pd.DataFrame) -> float:
+    return float(np.mean(predicted["y_true"].to_numpy(dtype=object) == predicted["y_pred"].to_numpy(dtype=object)))
+
+
+def _track_votes(proba, classes, track_ids, y_true) -> pd.DataFrame:
+    """Track-level predictions: each test track's segment probabilities averaged (soft voting)."""
+    tracks, _, voted = aggregate_tracks(proba, track_ids, classes)
+    truth = pd.Series(y_true, dtype=object).groupby(track_ids)
+    mixed = truth.nunique()[lambda n: n > 1]
+    if len(mixed):
+        raise DataError(f"segments of one track carry different labels (e.g. {list(mixed.index[:3])}); fix y.")
+    return pd.DataFrame(
+        {"level": "track", "track_id": tracks, "segment": -1, "y_true": truth.first().reindex(tracks).to_numpy(dtype=object), "y_pred": voted}
+    )
+
+
+def _score_args(detail: RunDetail, predicted: pd.DataFrame) -> list[dict]:
+    """Keyword arguments of :func:`genrelab.results.score_row` for each level of the predictions."""
+    return [
+        dict(
+            model=detail.model, protocol=detail.protocol, level=level,
+            y_true=part["y_true"], y_pred=part["y_pred"], groups=part["track_id"],
+            fit_seconds=detail.fit_seconds, predict_seconds=detail.predict_seconds,
+        )  # fmt: skip
+        for level, part in predicted.groupby("level", sort=False)
+    ]
+
+
+def _prediction_table(approach: str, detail: RunDetail, predicted: pd.DataFrame) -> pd.DataFrame:
+    return predicted.assign(approach=approach, model=detail.model, protocol=detail.protocol)[PREDICTION_COLUMNS]

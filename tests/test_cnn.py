@@ -1,0 +1,333 @@
+"""Tests of genrelab.cnn on tiny synthetic spectrograms (1 epoch, 16x16 / 32x32 inputs)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from genrelab import cnn
+from genrelab.config import ParamsError
+from genrelab.errors import DataError
+from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS
+from genrelab.splits import make_splits
+
+GENRES = ["blues", "jazz", "rock"]
+
+# Small enough that a whole run (both approaches) takes seconds on one core.
+TINY = {
+    "valid_fraction": 0.25,
+    "scratch": {"input_size": 16, "filters": [4, 8], "dense_units": 8, "epochs": 1, "batch_size": 16},
+    "transfer": {
+        "input_size": 32,
+        "dense_units": 8,
+        "frozen_epochs": 1,
+        "fine_tune_epochs": 1,
+        "fine_tune_layers": 5,
+        "batch_size": 16,
+    },
+}
+
+
+def corpus(n_tracks: int = 24, n_segments: int = 3, n_mels: int = 20, n_frames: int = 24, seed: int = 0):
+    """Segments in the spectrogram stage's format, genre-dependent, plus a split table.
+
+    Returns X float32 (n_tracks * n_segments, n_mels, n_frames) dB, the ``segments.csv`` index
+    (``track_id, segment, genre``) and splits with artists of two tracks each.
+    """
+    rng = np.random.default_rng(seed)
+    genre = [GENRES[i % len(GENRES)] for i in range(n_tracks)]
+    manifest = pd.DataFrame(
+        {
+            "track_id": [f"{g}.{i:05d}" for i, g in enumerate(genre)],
+            "genre": genre,
+            "artist": [f"artist{i // 2}" for i in range(n_tracks)],
+            "status": "ok",
+        }
+    )
+    index = pd.DataFrame(
+        {
+            "track_id": np.repeat(manifest["track_id"].to_numpy(dtype=object), n_segments),
+            "segment": np.tile(np.arange(n_segments), n_tracks),
+            "genre": np.repeat(genre, n_segments),
+        }
+    )
+    level = np.array([GENRES.index(g) for g in index["genre"]], dtype=np.float32)[:, None, None]
+    X = rng.normal(-50, 5, size=(len(index), n_mels, n_frames)).astype(np.float32)
+    X[:, : n_mels // 2] += 15 * level  # genres differ in their low bands
+    splits = make_splits(manifest, protocols=["random_segment", "track_grouped", "artist_grouped"], seed=1)
+    return X, index, splits
+
+
+def tiny_params(**transfer) -> dict:
+    return cnn.check_params({**TINY, "transfer": {**TINY["transfer"], **transfer}})
+
+
+# ---------------------------------------------------------------------------------- params
+
+
+def test_defaults_are_valid_and_complete():
+    params = cnn.check_params(None)
+    assert params["transfer"]["weights"] == "random"
+    assert set(params) == {"seed", "valid_fraction", "scratch", "transfer"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"scratch": {"filtres": [8]}}, "cnn.scratch.filtres"),
+        ({"transfer": {"weigths": "random"}}, "cnn.transfer.weigths"),
+        ({"epochs": 3}, "cnn.epochs"),
+        ({"transfer": {"input_size": "96"}}, "cnn.transfer.input_size"),
+        ({"scratch": {"epochs": True}}, "cnn.scratch.epochs"),
+        ({"scratch": {"filters": [8, 0]}}, "cnn.scratch.filters"),
+        ({"scratch": {"dropout": 1.5}}, "cnn.scratch.dropout"),
+        ({"transfer": {"backbone": "resnet50"}}, "cnn.transfer.backbone"),
+        ({"transfer": {"channels": "rgb"}}, "cnn.transfer.channels"),
+        ({"transfer": "mobilenetv2"}, "cnn.transfer"),
+    ],
+)
+def test_bad_params_name_the_key(raw, key):
+    with pytest.raises(ParamsError, match=f"'{key}'"):
+        cnn.check_params(raw)
+
+
+def test_unknown_key_suggests_the_known_one():
+    with pytest.raises(ParamsError, match="Did you mean 'filters'"):
+        cnn.check_params({"scratch": {"filtres": [8]}})
+
+
+def test_ints_accepted_for_floats():
+    assert cnn.check_params({"scratch": {"learning_rate": 1}})["scratch"]["learning_rate"] == 1.0
+
+
+def test_mobilenet_imagenet_needs_a_published_size():
+    with pytest.raises(ParamsError, match=r"'cnn.transfer.input_size'.*\[96, 128, 160, 192, 224\]"):
+        cnn.check_params({"transfer": {"weights": "imagenet", "input_size": 64}})
+    # Random weights have no such limit, and EfficientNet takes any size with ImageNet weights.
+    cnn.check_params({"transfer": {"weights": "random", "input_size": 64}})
+    cnn.check_params({"transfer": {"backbone": "efficientnetb0", "weights": "imagenet", "input_size": 64}})
+
+
+def test_missing_weights_file_is_a_params_error(tmp_path):
+    with pytest.raises(ParamsError, match="'cnn.transfer.weights' names no file"):
+        cnn.check_params({"transfer": {"weights": str(tmp_path / "nope.weights.h5")}})
+
+
+# --------------------------------------------------------------------------------- weights
+
+
+@pytest.mark.parametrize(
+    ("backbone", "size", "file"),
+    [
+        ("mobilenetv2", 96, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"),
+        ("efficientnetb0", 64, "efficientnetb0_notop.h5"),
+        ("vgg19", 64, "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    ],
+)
+def test_imagenet_offline_names_the_missing_file(tmp_path, monkeypatch, backbone, size, file):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    params = cnn.check_params({"transfer": {"backbone": backbone, "weights": "imagenet", "input_size": size}})
+    expected = tmp_path / "models" / file
+    with pytest.raises(cnn.WeightsError) as err:
+        cnn.build_backbone(params)
+    message = str(err.value)
+    assert str(expected) in message and "does not download" in message
+    assert "'random'" in message  # the alternatives are named, none is taken silently
+
+
+def test_run_fails_fast_without_imagenet_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    X, index, splits = corpus()
+    params = {**TINY, "transfer": {**TINY["transfer"], "weights": "imagenet", "input_size": 96}}
+    with pytest.raises(cnn.WeightsError, match="_1.0_96_no_top.h5"):
+        cnn.run_cnn(X, index, splits, params, protocols=["track_grouped"], out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # nothing was trained before the check
+
+
+def test_weights_labels_say_what_ran(tmp_path):
+    assert cnn.weights_label(cnn.check_params({"transfer": {"weights": "random"}})) == "mobilenetv2[random]"
+    params = cnn.check_params({"transfer": {"backbone": "vgg19", "weights": "imagenet", "input_size": 64}})
+    assert cnn.weights_label(params) == "vgg19[imagenet]"
+    path = tmp_path / "mine.weights.h5"
+    path.write_bytes(b"")
+    assert cnn.weights_label(cnn.check_params({"transfer": {"weights": str(path)}})) == "mobilenetv2[file:mine.weights.h5]"
+    assert cnn.scratch_label(cnn.check_params({"scratch": {"filters": [8, 16]}})) == "convnet[8-16]"
+
+
+def test_local_weights_files_are_loaded(tmp_path):
+    source = cnn.build_backbone(tiny_params())  # random weights
+    source.save_weights(tmp_path / "backbone.weights.h5")
+    source.save(tmp_path / "backbone.keras")
+    for name in ("backbone.weights.h5", "backbone.keras"):
+        loaded = cnn.build_backbone(tiny_params(weights=str(tmp_path / name)))
+        for saved, got in zip(source.get_weights(), loaded.get_weights(), strict=True):
+            np.testing.assert_array_equal(saved, got)
+    fresh = cnn.build_backbone(tiny_params())  # another random draw differs: the file mattered
+    assert any(not np.array_equal(a, b) for a, b in zip(source.get_weights(), fresh.get_weights()))
+
+
+def test_random_backbone_gets_informative_batch_norm_statistics():
+    X, _, _ = corpus()
+    images = cnn.to_images(cnn.resize_segments(X, 32, image_range=True), np.arange(len(X)), "repeat", "mobilenetv2")
+    backbone = cnn.build_backbone(tiny_params())
+    assert backbone.predict(images, verbose=0).std(axis=0).max() < 1e-6  # fresh statistics: constant features
+    cnn.calibrate_batch_norm(backbone, images, seed=0)
+    assert backbone.predict(images, verbose=0).std(axis=0).mean() > 1e-2
+
+
+def test_weights_file_of_another_model_is_refused(tmp_path):
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    path = tmp_path / "other.weights.h5"
+    other.save_weights(path)
+    with pytest.raises(cnn.WeightsError, match="does not hold weights for mobilenetv2"):
+        cnn.build_backbone(tiny_params(weights=str(path)))
+
+
+# ---------------------------------------------------------------------------------- inputs
+
+
+def test_stack_neighbours_at_track_edges_and_subsets():
+    # Rows out of order; track b has one segment; track c's middle segment is in another subset.
+    track_ids = ["a", "a", "b", "a", "c", "c", "c"]
+    segments = [2, 0, 0, 1, 0, 1, 2]
+    within = ["fit", "fit", "fit", "fit", "fit", "test", "fit"]
+    prev, nxt = cnn.neighbour_rows(track_ids, segments, within)
+    np.testing.assert_array_equal(prev, [3, 1, 2, 1, 4, 5, 6])
+    np.testing.assert_array_equal(nxt, [0, 3, 2, 0, 4, 5, 6])
+
+
+def test_stack_channels_are_previous_this_next():
+    gray = np.arange(4, dtype=np.float32)[:, None, None] * np.ones((4, 2, 2), dtype=np.float32)
+    prev, nxt = cnn.neighbour_rows(["t"] * 4, [0, 1, 2, 3])
+    # efficientnet's preprocessing is the identity, so the channels show through unchanged.
+    images = cnn.to_images(gray, np.array([0, 2, 3]), "stack", "efficientnetb0", (prev, nxt))
+    assert images.shape == (3, 2, 2, 3)
+    np.testing.assert_array_equal(images[:, 0, 0], [[0, 0, 1], [1, 2, 3], [2, 3, 3]])
+    repeated = cnn.to_images(gray, np.array([1]), "repeat", "efficientnetb0")
+    np.testing.assert_array_equal(repeated[0, 0, 0], [1, 1, 1])
+
+
+def test_repeated_segment_keys_are_refused():
+    with pytest.raises(DataError, match="repeats a"):
+        cnn.neighbour_rows(["a", "a"], [0, 0])
+
+
+def test_image_range_and_backbone_preprocessing():
+    X = np.stack([np.linspace(-80, 0, 20 * 24).reshape(20, 24), np.full((20, 24), -30.0)]).astype(np.float32)
+    scaled = cnn.to_image_range(X)
+    assert scaled[0].min() == 0 and scaled[0].max() == pytest.approx(255)
+    assert (scaled[1] == 0).all()  # a constant segment has no range: black, not NaN
+    gray = cnn.resize_segments(X, 8, image_range=True)
+    assert gray.shape == (2, 8, 8)
+    assert gray[0].min() >= 0 and gray[0].max() <= 255 and np.ptp(gray[0]) > 200
+    assert (gray[1] == 0).all()  # scaled before resizing: resampling noise is not stretched
+    mobile = cnn.to_images(scaled, np.array([0]), "repeat", "mobilenetv2")
+    assert mobile.min() == pytest.approx(-1) and mobile.max() == pytest.approx(1)  # MobileNetV2 wants -1..1
+    vgg = cnn.to_images(scaled, np.array([0]), "repeat", "vgg19")
+    assert vgg[..., 0].max() == pytest.approx(255 - 103.939, abs=1e-3)  # caffe: BGR, mean subtracted
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+@pytest.mark.parametrize("protocol", ["track_grouped", "artist_grouped"])
+def test_validation_never_shares_a_group_with_training(protocol):
+    X, index, splits = corpus()
+    roles = cnn.protocol_roles(splits, index, protocol, tiny_params(), seed=3)
+    column = {"track_grouped": "dup_group", "artist_grouped": "artist_group"}[protocol]
+    group = splits.set_index("track_id")[column].reindex(index["track_id"].to_numpy(dtype=object)).to_numpy(dtype=object)
+    fit, valid = set(group[roles == "fit"]), set(group[roles == "valid"])
+    assert fit and valid and not fit & valid
+    # Validation comes from the training tracks only; the test side is untouched.
+    subset = splits.set_index("track_id")[protocol].reindex(index["track_id"].to_numpy(dtype=object)).to_numpy()
+    assert set(subset[roles == "valid"]) == {"train"}
+    np.testing.assert_array_equal(roles == "test", subset == "test")
+
+
+def test_random_segment_validation_is_segment_level():
+    X, index, splits = corpus(n_tracks=30, n_segments=6)
+    roles = cnn.protocol_roles(splits, index, "random_segment", tiny_params(), seed=3)
+    tracks = index["track_id"].to_numpy(dtype=object)
+    assert set(tracks[roles == "fit"]) & set(tracks[roles == "valid"])  # by that protocol's design
+    assert 0.15 < (roles == "valid").sum() / np.isin(roles, ["fit", "valid"]).sum() < 0.35
+
+
+def test_too_few_groups_for_validation():
+    with pytest.raises(DataError, match="cnn.valid_fraction"):
+        cnn.validation_mask(["a", "b", "a"], ["g1", "g1", "g2"], 0.25, seed=0)
+
+
+# -------------------------------------------------------------------------------- training
+
+
+def test_scratch_trains_one_epoch_and_predicts_probabilities():
+    X, index, _ = corpus()
+    small = cnn.resize_segments(X, 16)
+    codes = pd.factorize(index["genre"], sort=True)[0]
+    model, history = cnn.fit_scratch(small[:48], codes[:48], small[48:60], codes[48:60], 3, tiny_params(), seed=0)
+    proba = model.predict(small[60:][..., None], verbose=0)
+    assert proba.shape == (12, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert list(history.columns) == cnn.HISTORY_COLUMNS and len(history) == 1
+    assert np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """run_cnn twice with the same seed, both approaches, one grouped protocol."""
+    X, index, splits = corpus()
+    runs = [
+        cnn.run_cnn(X, index, splits, TINY, protocols=["track_grouped"], out_dir=tmp_path_factory.mktemp(f"run{i}"), seed=5)
+        for i in range(2)
+    ]
+    return runs, index, splits
+
+
+def test_run_produces_rows_predictions_curves_and_models(two_runs):
+    (run, _), index, splits = two_runs
+    rows = pd.DataFrame(run.rows)
+    assert set(SCORE_COLUMNS) <= set(rows.columns)
+    assert set(zip(rows["approach"], rows["model"], rows["level"])) == {
+        ("cnn_scratch", "convnet[4-8]", "segment"),
+        ("cnn_scratch", "convnet[4-8]", "track"),
+        ("cnn_transfer", "mobilenetv2[random]", "segment"),
+        ("cnn_transfer", "mobilenetv2[random]", "track"),
+    }
+    n_test_tracks = int((splits["track_grouped"] == "test").sum())
+    assert set(rows.loc[rows["level"] == "track", "n_test"]) == {n_test_tracks}
+    assert set(rows.loc[rows["level"] == "segment", "n_test"]) == {3 * n_test_tracks}
+    assert (rows["fit_seconds"] > 0).all() and (rows["predict_seconds"] > 0).all()
+
+    assert list(run.predictions.columns) == PREDICTION_COLUMNS
+    track_rows = run.predictions[run.predictions["level"] == "track"]
+    assert (track_rows["segment"] == -1).all()
+    truth = index.groupby("track_id")["genre"].first()
+    np.testing.assert_array_equal(track_rows["y_true"], truth.reindex(track_rows["track_id"]).to_numpy())
+
+    for key, path in run.curve_paths.items():
+        curve = pd.read_csv(path)
+        assert list(curve.columns) == cnn.HISTORY_COLUMNS
+        pd.testing.assert_frame_equal(curve, run.histories[key], check_dtype=False)
+    transfer_curve = run.histories[("cnn_transfer", "mobilenetv2[random]", "track_grouped")]
+    assert list(transfer_curve["phase"]) == ["frozen", "fine_tune"]
+    model_path = run.model_paths[("cnn_scratch", "convnet[4-8]", "track_grouped")]
+    assert keras.models.load_model(model_path).output_shape == (None, 3)
+
+
+def test_same_seed_gives_identical_results(two_runs):
+    (first, second), _, _ = two_runs
+    timing = ["fit_seconds", "predict_seconds"]
+    pd.testing.assert_frame_equal(pd.DataFrame(first.rows).drop(columns=timing), pd.DataFrame(second.rows).drop(columns=timing))
+    pd.testing.assert_frame_equal(first.predictions, second.predictions)
+    for key in first.histories:  # losses too, to the last bit
+        pd.testing.assert_frame_equal(first.histories[key], second.histories[key])
+
+
+def test_learning_curves_plot(two_runs):
+    (run, _), _, _ = two_runs
+    history = next(iter(run.histories.values()))
+    fig = cnn.plot_learning_curves(history, title="convnet")
+    assert [a.get_ylabel() for a in fig.axes] == ["loss", "accuracy"]
+    assert len(fig.axes[0].lines) == 2
