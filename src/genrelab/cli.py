@@ -20,6 +20,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         seconds=args.seconds,
         seed=args.seed,
         sample_rate=args.sample_rate,
+        overlap=args.overlap,
+        noise=args.noise,
+        jobs=args.jobs,
         progress=not args.quiet,
     )
     print(f"wrote {len(meta)} tracks in {meta['genre'].nunique()} styles to {args.out_dir}")
@@ -63,6 +66,15 @@ def _cmd_scores(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_spectrograms(args: argparse.Namespace) -> int:
+    from genrelab.config import load_params
+    from genrelab.stages import run_spectrograms
+
+    result = run_spectrograms(load_params(args.params), progress=not args.quiet)
+    print(f"wrote spectrograms of {result.n_tracks} tracks ({result.n_segments} segments) to {result.out_dir}")
+    return 0
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     from genrelab.book import build_book
 
@@ -89,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=30.0, metavar="S", help="clip length in seconds (default 30)")
     p.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
     p.add_argument("--sample-rate", type=int, default=22050, metavar="SR", help="Hz (default 22050)")
+    p.add_argument(
+        "--overlap", type=float, default=0.2, metavar="P",
+        help="probability that an artist borrows a layer from another style (default 0.2)",
+    )
+    p.add_argument(
+        "--noise", type=float, default=0.05, metavar="R",
+        help="background-noise RMS relative to the music's, 0 = clean (default 0.05)",
+    )
+    p.add_argument("--jobs", type=int, default=2, metavar="N", help="parallel workers; output is the same (default 2)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_demo)
 
@@ -130,6 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parts", type=Path, default=Path("results/parts"), help="folder of per-approach tables")
     p.add_argument("--out", type=Path, default=Path("results/scores.csv"), help="table to write")
     p.set_defaults(func=_cmd_scores)
+
+    p = sub.add_parser(
+        "spectrograms",
+        help="the spectrograms stage: log-mel arrays and pictures of every usable track",
+        description="Compute the log-mel spectrogram of every usable track of the manifest, per "
+        "segment and per clip, into data/spectrograms (float32 .npy + index .csv + PNG pictures), "
+        "with the settings of params.yaml's `spectrograms` section. Cached per track.",
+    )
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_spectrograms)
 
     p = sub.add_parser(
         "book",

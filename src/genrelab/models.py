@@ -205,13 +205,24 @@ class InnerCV(StratifiedGroupKFold):
     """Stratified group k-fold that falls back to stratified k-fold when there are no groups.
 
     The inner search of a grid model is grouped like the protocol it is evaluated under, and
-    ``random_segment`` has no groups (its segments are independent by design).
+    ``random_segment`` has no groups (its segments are independent by design). On small training
+    sets the number of folds shrinks to what the rarest class (and the number of groups) allows,
+    never below two, so a tiny corpus still runs instead of failing inside the search.
     """
 
+    def get_n_splits(self, X=None, y=None, groups=None):
+        n = self.n_splits
+        if y is not None:
+            n = min(n, int(np.unique(np.asarray(y, dtype=object), return_counts=True)[1].min()))
+        if groups is not None:
+            n = min(n, len(np.unique(np.asarray(groups, dtype=object))))
+        return max(2, n)
+
     def split(self, X, y=None, groups=None):
+        n = self.get_n_splits(X, y, groups)
         if groups is None:
-            return StratifiedKFold(self.n_splits, shuffle=self.shuffle, random_state=self.random_state).split(X, y)
-        return super().split(X, y, groups)
+            return StratifiedKFold(n, shuffle=self.shuffle, random_state=self.random_state).split(X, y)
+        return StratifiedGroupKFold(n, shuffle=self.shuffle, random_state=self.random_state).split(X, y, groups)
 
 
 def feature_importance(fitted, feature_names) -> pd.Series:
