@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# The end-to-end profile: every stage runs for real, on a corpus and models small enough for CI.
+TINY_DEMO = {"tracks_per_genre": 4, "seconds": 9.0, "seed": 0, "sample_rate": 22050}
+TINY_AUDIO_MODELS = {"dummy", "logreg_l2", "random_forest", "knn"}
 
 
 def shared_data_dir() -> Path:
@@ -21,3 +29,53 @@ def shared_data() -> Path:
     if not (path / "README.md").exists():
         pytest.skip(f"real data not found at {path} (set GENRELAB_SHARED_DATA to ../shared/data)")
     return path
+
+
+def pipeline_env() -> dict:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+
+
+def tiny_params(params: dict) -> dict:
+    """The project's params with cheap settings: the same keys, smaller numbers."""
+    shared = shared_data_dir()
+    for key, rel in {"gtzan_artists": "gtzan-meta/sturm_GTZANindex.txt", "gtzan_splits": "gtzan-splits",
+                     "public_features_30s": "kaggle/features_30_sec.csv"}.items():
+        params["data"][key] = str(shared / rel)  # absolute: the scratch project is elsewhere
+    audio = params["audio_models"]
+    audio["cv_folds"] = 2
+    for name, spec in audio["models"].items():
+        spec["enabled"] = name in TINY_AUDIO_MODELS
+    audio["models"]["random_forest"]["n_estimators"] = 20
+    images = params["image_models"]
+    images["cv_folds"] = 2
+    images["pixels"]["fit_rows"] = 200
+    images["hog"]["fit_rows"] = 200
+    cnn = params["cnn"]
+    cnn["scratch"].update(input_size=32, filters=[8, 16], dense_units=16, epochs=1)
+    cnn["transfer"].update(input_size=32, dense_units=16, frozen_epochs=1, fine_tune_epochs=1, fine_tune_layers=5)
+    return params
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """A scratch copy of the project (tracked and new files) where `dvc repro` ran on a tiny corpus."""
+    from genrelab.datacheck import write_pin
+
+    work = tmp_path_factory.mktemp("project")
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    for rel in files:
+        if rel.startswith(("tests/", "benchmarks/")) or not (ROOT / rel).is_file():
+            continue
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, work / rel)
+    subprocess.run(["git", "init", "-q"], cwd=work, check=True)
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    (work / "params.yaml").write_text(yaml.safe_dump(tiny_params(params), sort_keys=False))
+    write_pin(work / "data.dvc", TINY_DEMO)
+    for cmd in ([str(BIN / "python"), "-m", "genrelab.datacheck", "data.dvc", "--generate", "data/raw"],
+                [str(BIN / "dvc"), "repro"]):
+        result = subprocess.run(cmd, cwd=work, env=pipeline_env(), capture_output=True, text=True)
+        assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return work

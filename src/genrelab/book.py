@@ -62,6 +62,25 @@ def data_summary(interim_dir: str | Path, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def clean_chapter(source: Path, target: Path) -> None:
+    """Copy an executed notebook for the book, dropping what a reader should not see.
+
+    Parameter cells (papermill's injected one and the defaults it overrides) are removed, and so
+    is every stderr stream (library warnings, TensorFlow's C++ log lines): they are log noise,
+    not results. The stage's own output is left untouched, so DVC sees no change.
+    """
+    import nbformat
+
+    notebook = nbformat.read(source, as_version=4)
+    hidden = {"parameters", "injected-parameters"}
+    notebook.cells = [c for c in notebook.cells if not hidden & set(c.get("metadata", {}).get("tags", []))]
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+
+
 def build_book(book_dir: str | Path = "book", *, params_file: str | Path = "params.yaml") -> int:
     """Write the generated pages, then run ``jupyter-book build`` with warnings as errors.
 
@@ -72,6 +91,8 @@ def build_book(book_dir: str | Path = "book", *, params_file: str | Path = "para
     generated = book_dir / "_generated"
     generated.mkdir(parents=True, exist_ok=True)
     (generated / "data_summary.md").write_text(data_summary(INTERIM_DIR, params["data"]["source"]))
+    for chapter in sorted((book_dir / "chapters").glob("*.ipynb")):
+        clean_chapter(chapter, generated / "chapters" / chapter.name)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jupyter_book), "build", str(book_dir), "--warningiserror", "--keep-going", "--quiet"]
     return subprocess.call(cmd)

@@ -1,0 +1,181 @@
+"""The built book in a real browser: every page renders its figures and tables, with no console errors.
+
+Headless Debian Chromium driven by Selenium through ``chromedriver``. The site is served over
+http on 127.0.0.1 (as a reader's server would), not file://, where Chromium restricts scripts.
+Skips with the reason where Chromium, chromedriver or Selenium are missing (a user's machine);
+CI installs them.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urlparse
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+SKIPPED_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+LEADERBOARD_PAGE = "06-compare.html"
+PAGE_LOAD_SECONDS = 30
+# Chromium talks to Google services at start-up; without network those attempts are noise.
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1280,1024",
+]
+# Runs in the page: bring every image into view (lazy images load only then) and report the
+# ones that have not loaded, and tables that render empty.
+PAGE_CHECK_JS = """
+if (document.readyState !== 'complete' || !document.body) return {pending: -1};  // still loading (or redirecting)
+const imgs = Array.from(document.images);
+imgs.forEach(img => { img.loading = 'eager'; });
+return {
+  pending: imgs.filter(img => !img.complete).length,
+  broken: imgs.filter(img => img.complete && img.naturalWidth === 0).map(img => img.src),
+  images: imgs.length,
+  tables: Array.from(document.querySelectorAll('table')).map(t => t.rows.length * t.offsetHeight),
+  text: document.body.innerText,
+};
+"""
+
+
+def find_browser() -> tuple[str, str]:
+    """Paths of Chromium and chromedriver, or skip the module naming what is missing."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None)
+    if not chromium or not driver:
+        pytest.skip("headless browser test needs Chromium and chromedriver "
+                    "(Debian: apt-get install chromium chromium-driver)")
+    return chromium, driver
+
+
+@pytest.fixture(scope="module")
+def site(built_project) -> str:
+    """Base URL of the built book, served from a local http server for the module's duration."""
+    root = built_project / "book/_build/html"
+    assert (root / "index.html").exists(), f"no built book at {root}"
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without logging each request to stderr."""
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium session with a fresh profile, collecting console messages."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -r requirements.lock)")
+    chromium, driver_path = find_browser()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+    driver.set_page_load_timeout(PAGE_LOAD_SECONDS)
+    yield driver
+    driver.quit()
+
+
+def toc_pages(book_dir: Path) -> set[str]:
+    """HTML file names of the pages listed in ``_toc.yml`` (root and every chapter)."""
+    toc = yaml.safe_load((book_dir / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return {Path(f).name + ".html" for f in files}
+
+
+def internal_links(driver, base: str) -> set[str]:
+    """Absolute URLs (no fragment) of the site's own .html pages linked from the current page."""
+    hrefs = driver.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);")
+    urls = {urldefrag(h)[0] for h in hrefs}
+    return {u for u in urls if u.startswith(base) and u.endswith(".html")
+            and Path(urlparse(u).path).name not in SKIPPED_PAGES and "/_sources/" not in u}
+
+
+def check_page(driver) -> dict:
+    """Wait until the page's images have finished loading, then return :data:`PAGE_CHECK_JS`'s report."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, PAGE_LOAD_SECONDS).until(lambda d: d.execute_script(PAGE_CHECK_JS)["pending"] == 0)
+    return driver.execute_script(PAGE_CHECK_JS)
+
+
+def severe_console(driver) -> list[str]:
+    """Console messages at level SEVERE since the last call (the log is drained on read).
+
+    A 404 for ``/favicon.ico`` is left out: Chromium asks for it on its own, no page links it.
+    """
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE" and "/favicon.ico " not in entry["message"]]
+
+
+def save_screenshot(driver, name: str, tmp_path: Path) -> list[Path]:
+    """Full-page PNG of the current page in ``tmp_path`` and, if set, ``$GENRELAB_SCREENSHOT_DIR``.
+
+    The window is stretched to the page's height (capped at 16000 px) for the capture: Chromium's
+    beyond-viewport capture misplaces the theme's fixed sidebar.
+    """
+    height = min(driver.execute_script("return document.documentElement.scrollHeight;"), 16000)
+    driver.set_window_size(1280, height)
+    data = driver.get_screenshot_as_png()
+    targets = [tmp_path]
+    if os.environ.get("GENRELAB_SCREENSHOT_DIR"):
+        targets.append(Path(os.environ["GENRELAB_SCREENSHOT_DIR"]))
+    paths = []
+    for folder in targets:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+        paths.append(folder / name)
+    return paths
+
+
+def test_every_page_renders_without_errors(built_project, site, browser, tmp_path):
+    expected = toc_pages(built_project / "book")
+    queue, seen, problems, visited = [site + "index.html"], set(), [], {}
+    while queue:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        browser.get(url)
+        report = check_page(browser)
+        seen.add(urldefrag(browser.current_url)[0])  # index.html redirects to the root page
+        name = Path(urlparse(browser.current_url).path).name
+        visited[name] = report
+        problems += [f"{name}: image did not load: {src}" for src in report["broken"]]
+        problems += [f"{name}: a table renders empty" for size in report["tables"] if size == 0]
+        problems += [f"{name}: console error: {msg}" for msg in severe_console(browser)]
+        if "Traceback (most recent call last)" in report["text"]:
+            problems.append(f"{name}: shows a Python traceback")
+        if "| ---" in report["text"]:
+            problems.append(f"{name}: shows an unrendered Markdown table")
+        queue += sorted(internal_links(browser, site) - seen)
+    assert not problems, "\n".join(problems)
+    assert expected <= set(visited), f"TOC pages not reachable from index.html: {sorted(expected - set(visited))}"
+
+    # The comparison chapter is the study's summary: it must show its figures and tables.
+    compare = visited[LEADERBOARD_PAGE]
+    assert compare["images"] >= 4 and len(compare["tables"]) >= 3, "the comparison chapter lost its figures or tables"
+    browser.get(next(u for u in seen if u.endswith(LEADERBOARD_PAGE)))
+    check_page(browser)
+    for path in save_screenshot(browser, "leaderboard.png", tmp_path):
+        assert path.stat().st_size > 10_000  # a real rendering, not a blank page

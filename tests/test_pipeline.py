@@ -1,0 +1,95 @@
+"""End to end: `dvc repro` on a tiny demo corpus, in a scratch copy of the repository.
+
+This is the path a user takes (`make repro`), shrunk to a tiny profile: the corpus is small and
+the models are cheap, but every stage, the results table and the book are real.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import BIN, pipeline_env
+
+pytestmark = pytest.mark.slow
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=pipeline_env(), capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def test_book_is_built_with_the_data_chapter(built_project):
+    index = built_project / "book/_build/html/index.html"
+    assert index.exists()
+    html = (built_project / "book/_build/html/intro.html").read_text()
+    assert "generated demo corpus" in html and "<em>not</em> GTZAN" in html  # rendered markdown
+    chapter = next((built_project / "book/_build/html").rglob("01-data.html"))
+    text = chapter.read_text()
+    assert "Duplicates" in text and "cross labels" in text
+
+
+def test_every_injected_duplicate_is_found(built_project):
+    meta = pd.read_csv(built_project / "data/raw/metadata.csv", keep_default_na=False)
+    injected = meta[meta["duplicate_of"] != ""]
+    found = pd.read_csv(built_project / "data/interim/duplicates.csv")
+    pairs = {frozenset(p) for p in zip(found["track_a"], found["track_b"])}
+    for row in injected.itertuples():
+        assert frozenset((row.track_id, row.duplicate_of)) in pairs, f"{row.track_id} ({row.injected}) not found"
+
+
+def test_results_table_has_every_approach_model_protocol_and_level(built_project):
+    scores = pd.read_csv(built_project / "results/scores.csv")
+    protocols = {"random_segment", "track_grouped", "artist_grouped"}  # no fault_filtered: not GTZAN
+    levels = {
+        "audio_features": {"segment", "track", "clip"},
+        "spectrogram_pixels": {"segment", "track"},
+        "spectrogram_hog": {"segment", "track"},
+        "spectrogram_shelf": {"segment", "track"},
+        "cnn_scratch": {"segment", "track"},
+        "cnn_transfer": {"segment", "track"},
+    }
+    assert set(scores["approach"]) == set(levels)
+    for approach, expected in levels.items():
+        rows = scores[scores["approach"] == approach]
+        assert set(rows["protocol"]) == protocols, approach
+        assert set(rows["level"]) == expected, approach
+    audio = scores[scores["approach"] == "audio_features"]
+    assert audio.groupby(["protocol", "level"])["model"].nunique().eq(4).all()
+    assert scores["model"][scores["approach"] == "cnn_transfer"].str.contains(r"\[random\]").all()
+    assert scores[["accuracy", "ci_low", "ci_high"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (scores["ci_low"] <= scores["accuracy"]).all() and (scores["accuracy"] <= scores["ci_high"]).all()
+
+
+def test_grouped_protocols_never_test_a_training_track(built_project):
+    splits = pd.read_csv(built_project / "data/interim/splits.csv", dtype=str, keep_default_na=False)
+    predictions = pd.read_parquet(built_project / "results/predictions/audio_features.parquet")
+    for protocol in ("track_grouped", "artist_grouped"):
+        tested = set(predictions.loc[predictions["protocol"] == protocol, "track_id"])
+        train = set(splits.loc[splits[protocol] == "train", "track_id"])
+        assert tested and not tested & train, protocol
+
+
+def test_metrics_are_listed_by_dvc(built_project):
+    out = run([str(BIN / "dvc"), "metrics", "show", "--json"], built_project).stdout
+    for name in ("prepare.json", "features.json", "audio_models.json", "spectrograms.json", "image_models.json", "cnn.json"):
+        assert name in out
+
+
+def test_a_later_stage_param_does_not_rerun_prepare(built_project):
+    path = built_project / "params.yaml"
+    original = path.read_text()
+    params = yaml.safe_load(original)
+    params["audio_models"]["models"]["knn"]["grid"]["n_neighbors"] = [3]
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        status = yaml.safe_load(run([str(BIN / "dvc"), "status", "--json"], built_project).stdout)
+    finally:
+        path.write_text(original)
+    assert "audio_models" in status
+    assert not {"prepare", "features", "spectrograms", "image_models", "cnn"} & set(status)
