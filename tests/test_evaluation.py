@@ -280,3 +280,42 @@ def test_unknown_protocol_and_repeated_clips_are_refused():
         evaluate(X, y, rows, splits, approach="t", models=models, protocols=["fault_filtered"], level="segment", progress=False)
     with pytest.raises(DataError, match="one row per track"):
         evaluate(X, y, rows, splits, approach="t", models=models, protocols=["track_grouped"], level="clip", progress=False)
+
+
+class DtypeSpy(Spy):
+    """A :class:`Spy` that also records the dtype of every matrix it fits on or predicts from."""
+
+    def fit(self, X, y):
+        FITS[f"{self.tag}-dtype"].append(X.dtype)
+        return super().fit(X, y)
+
+    def predict_proba(self, X):
+        FITS[f"{self.tag}-dtype"].append(X.dtype)
+        return super().predict_proba(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_floating_features_keep_their_dtype(dtype):
+    X, y, rows, splits = _corpus()
+    tag = f"dtype-{np.dtype(dtype).name}"
+    FITS.pop(f"{tag}-dtype", None)
+    evaluate(X.astype(dtype), y, rows, splits, approach="t", models={"spy": lambda: DtypeSpy(tag)},
+             protocols=["track_grouped"], level="segment", cv_folds=2, progress=False)  # fmt: skip
+    seen = FITS[f"{tag}-dtype"]
+    assert len(seen) == 2 * 2 + 3 and set(seen) == {np.dtype(dtype)}  # 2 CV folds, final fit, 2 predictions
+
+
+def test_integer_features_become_float64_and_non_finite_rows_are_found_in_any_chunk(monkeypatch):
+    import genrelab.evaluation as evaluation
+
+    X, y, rows, splits = _corpus()
+    FITS.pop("int-dtype", None)
+    evaluate(X.round().astype(np.int64), y, rows, splits, approach="t", models={"spy": lambda: DtypeSpy("int")},
+             protocols=["track_grouped"], level="segment", cv_folds=0, progress=False)  # fmt: skip
+    assert set(FITS["int-dtype"]) == {np.dtype(np.float64)}
+    # Chunks of 3 rows: the infinity in row 100 lies in a later chunk than the first.
+    monkeypatch.setattr(evaluation, "_FINITE_CHUNK_BYTES", 3 * X.shape[1] * 4)
+    X32 = X.astype(np.float32)
+    X32[100, 2] = np.inf
+    with pytest.raises(DataError, match="first at row 100, feature 2"):
+        evaluate(X32, y, rows, splits, approach="t", models={}, protocols=["track_grouped"], level="segment", progress=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -135,7 +137,7 @@ def test_split_filenames_round_trip():
     split = features.split_filenames(names, segmented=True)
     assert split.to_dict("list") == {"track_id": ["blues.00000", "blues.00000", "000002", "a.b.c"], "segment": [0, 9, 3, 12]}
     clips = features.split_filenames(pd.Series(["blues.00000.wav", "000002.mp3"]), segmented=False)
-    assert clips.to_dict("list") == {"track_id": ["blues.00000", "000002"], "segment": [0, 0]}
+    assert clips.to_dict("list") == {"track_id": ["blues.00000", "000002"], "segment": [-1, -1]}
 
 
 def test_split_filenames_of_an_extracted_table(tmp_path):
@@ -204,8 +206,8 @@ def test_cache_is_reused_and_invalidated_when_the_file_changes(tmp_path, monkeyp
     assert len(list(cache.glob("*.npz"))) == 2
 
     calls = []
-    compute = features.track_features
-    monkeypatch.setattr(features, "track_features", lambda *a, **k: calls.append(a[0].name) or compute(*a, **k))
+    compute = features.tracks_features
+    monkeypatch.setattr(features, "tracks_features", lambda *a, **k: calls.append(a[0].name) or compute(*a, **k))
     again = features.extract_table(audio_dir, cache_dir=cache, progress=False)
     assert calls == []  # everything read from the cache
     pd.testing.assert_frame_equal(again, first)
@@ -219,6 +221,25 @@ def test_cache_is_reused_and_invalidated_when_the_file_changes(tmp_path, monkeyp
     # The segment length is part of the key: the 3 s table is computed, not read from the 30 s entry.
     features.extract_table(audio_dir / "a.00000.wav", segment_seconds=3.0, cache_dir=cache, progress=False)
     assert calls[-1] == "a.00000.wav"
+
+
+def test_extract_tables_decodes_each_file_once_and_equals_extract_table(tmp_path, monkeypatch):
+    write(tmp_path / "audio" / "a.00000.wav", tone(500.0, seconds=7.0))
+    write(tmp_path / "audio" / "b.00000.wav", tone(2000.0, seconds=4.0, noise=0.1))
+    loads = []
+    load = features.audio.load
+    monkeypatch.setattr(features.audio, "load", lambda path, **k: loads.append(Path(path).name) or load(path, **k))
+    tables = features.extract_tables(tmp_path / "audio", cache_dir=tmp_path / "cache", progress=False)
+    assert list(tables) == [30.0, 3.0]
+    assert loads == ["a.00000.wav", "b.00000.wav"]  # one decode per file for both tables
+    for seconds, table in tables.items():
+        pd.testing.assert_frame_equal(table, features.extract_table(tmp_path / "audio", seconds, progress=False))
+    assert tables[3.0]["filename"].tolist() == ["a.00000.0.wav", "a.00000.1.wav", "b.00000.0.wav"]
+    # Entries are per length: extract_table reads the ones extract_tables wrote, without decoding.
+    loads.clear()
+    cached = features.extract_table(tmp_path / "audio", 3.0, cache_dir=tmp_path / "cache", progress=False)
+    assert loads == []
+    pd.testing.assert_frame_equal(cached, tables[3.0])
 
 
 def test_identical_files_share_a_cache_entry_but_keep_their_names(tmp_path):

@@ -62,7 +62,7 @@ def test_missing_files_are_named(tmp_path):
         load_public_table(tmp_path / "missing.csv")
     names, labels, features = _segment_table(tmp_path)
     path = _write_table(tmp_path / "t.csv", names, labels, features)
-    with pytest.raises(DataError, match="train_filtered.txt: fault-filtered list not found"):
+    with pytest.raises(DataError, match="train_filtered.txt: fault-filtered split list not found"):
         load_public_table(path, splits_dir=tmp_path)
 
 

@@ -97,3 +97,10 @@ def test_unknown_artist_is_its_own_group():
     m["artist"] = ""
     s = make_splits(m, protocols=["artist_grouped"])
     assert s["artist_group"].nunique() == len(s)
+
+
+def test_one_track_groups_are_held_out_stratified_by_genre():
+    m = manifest(n_genres=4, artists_per_genre=4, tracks_per_artist=5)  # 20 tracks per genre
+    s = make_splits(m, protocols=["random_segment", "track_grouped"], test_fraction=0.25, seed=7)
+    for protocol in ("random_segment", "track_grouped"):
+        assert (s.groupby("genre")[protocol].apply(lambda x: (x == "test").sum()) == 5).all()

@@ -148,7 +148,9 @@ def evaluate(
 
     Parameters
     ----------
-    X : features, shape (n_rows, n_features), finite floats.
+    X : features, shape (n_rows, n_features), finite. Floating arrays are used in their own dtype
+        and not copied (a memory-mapped float32 pixel matrix stays float32 and on disk; only the
+        training and test rows are read into memory); other numbers are converted to float64.
     y : genre labels, shape (n_rows,).
     rows : one row per row of ``X``: ``track_id``, and ``segment`` (0-based) at segment level.
         At clip level each track appears once.
@@ -187,7 +189,7 @@ def evaluate(
                 "check that the rows' track ids match the split table."
             )
         groups = cv_groups(splits, track_ids[train], protocol)
-        folds = _cv_folds(X[train], y[train], groups, cv_folds, seed)
+        folds = _cv_folds(y[train], groups, cv_folds, seed)
         for name, factory in models.items():
             bar.set_postfix_str(f"{name} / {protocol}")
             detail, predicted = _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds, labels)
@@ -208,7 +210,7 @@ def evaluate(
 def _check_inputs(X, y, rows: pd.DataFrame, level: str, cv_folds: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     if level not in EXAMPLE_LEVELS:
         raise DataError(f"level must be one of {EXAMPLE_LEVELS}, got {level!r}")
-    X = np.asarray(X, dtype=float)
+    X = _as_float_matrix(X)
     y = np.asarray(y, dtype=object)
     if X.ndim != 2 or y.ndim != 1 or not len(X) == len(y) == len(rows):
         raise DataError(
@@ -222,12 +224,34 @@ def _check_inputs(X, y, rows: pd.DataFrame, level: str, cv_folds: int) -> tuple[
     if level == "clip" and rows["track_id"].duplicated().any():
         first = rows.loc[rows["track_id"].duplicated(), "track_id"].iloc[0]
         raise DataError(f"clip-level rows must hold one row per track; {first!r} appears more than once.")
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad):
-        raise DataError(f"X has {len(bad)} non-finite value(s), the first at row {bad[0][0]}, feature {bad[0][1]}.")
+    _check_finite(X)
     if cv_folds == 1 or cv_folds < 0:
         raise DataError(f"cv_folds (audio_models.cv_folds) must be 0 (no CV) or at least 2, got {cv_folds}.")
     return X, y, rows.reset_index(drop=True)
+
+
+def _as_float_matrix(X) -> np.ndarray:
+    """``X`` as an array without copying floating data (float32 stays float32, float64 float64);
+    integers and other numbers become float64."""
+    X = np.asarray(X)
+    return X if np.issubdtype(X.dtype, np.floating) else X.astype(np.float64)
+
+
+_FINITE_CHUNK_BYTES = 64 * 2**20  # the boolean mask of one chunk is a quarter of this for float32
+
+
+def _check_finite(X: np.ndarray) -> None:
+    """Raise :class:`DataError` naming the first non-finite value of ``X`` (n_rows, n_features).
+
+    Checked a block of rows at a time, so a large (memory-mapped) matrix never gets a full-size
+    temporary mask.
+    """
+    step = max(1, _FINITE_CHUNK_BYTES // max(1, X.shape[1] * X.itemsize))
+    for start in range(0, len(X), step):
+        bad = np.argwhere(~np.isfinite(X[start : start + step]))
+        if len(bad):
+            row, column = bad[0]
+            raise DataError(f"X has non-finite value(s), the first at row {start + row}, feature {column}.")
 
 
 def _subsets(splits, rows, protocol, level, split_seed, test_fraction) -> np.ndarray:
@@ -243,15 +267,17 @@ def _subsets(splits, rows, protocol, level, split_seed, test_fraction) -> np.nda
     return segment_subsets(splits, track_ids, segments, protocol, seed=split_seed, test_fraction=test_fraction)
 
 
-def _cv_folds(X, y, groups, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """CV folds inside the training rows: grouped when the protocol has groups."""
+def _cv_folds(y, groups, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """CV folds inside the training rows (labels ``y``, shape (n_train,)): grouped when the
+    protocol has groups. Returns (fit, validation) positions into the training rows."""
     if n_folds == 0:
         return []
     if groups is None:
         splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     else:
         splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    return list(splitter.split(X, y, groups))
+    # The splitters only count X's rows: a placeholder spares a copy of the training features.
+    return list(splitter.split(np.zeros((len(y), 1), dtype=np.int8), y, groups))
 
 
 def _fit(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
@@ -275,15 +301,17 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds,
         cv_scores.append(float(np.mean(model.predict(X[rows_val]) == y[rows_val])))
 
     estimator = factory()
+    X_train = X[train]  # one copy, for the fit and the training accuracy
     start = time.perf_counter()
-    _fit(estimator, X[train], y[train], groups)
+    _fit(estimator, X_train, y[train], groups)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     proba = estimator.predict_proba(X[test])
     predict_seconds = time.perf_counter() - start
     classes = np.asarray(estimator.classes_, dtype=object)
     y_pred = classes[proba.argmax(axis=1)]
-    train_pred = classes[estimator.predict_proba(X[train]).argmax(axis=1)]
+    train_pred = classes[estimator.predict_proba(X_train).argmax(axis=1)]
+    del X_train
 
     test_tracks = rows["track_id"].to_numpy(dtype=object)[test]
     segments = rows["segment"].to_numpy(dtype=int)[test] if level == "segment" else np.full(len(test), -1)

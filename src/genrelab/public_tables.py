@@ -16,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from genrelab.datasets import read_fault_filtered_split, read_sturm_artists
 from genrelab.dedup import duplicate_groups
 from genrelab.errors import DataError
+from genrelab.features import split_filenames
 from genrelab.splits import PROTOCOLS, make_splits
 
 META_COLUMNS = ("filename", "length", "label")
 # blues.00000.wav (a clip) or blues.00000.3.wav (its segment 3).
 _FILENAME = re.compile(r"^(?P<track>[^/\\]+?\.\d+)(?:\.(?P<segment>\d+))?\.(?:wav|au|mp3)$", re.IGNORECASE)
-FAULT_FILTERED_SUBSETS = ("train", "valid", "test")
 
 
 def load_public_table(
@@ -58,7 +59,8 @@ def load_public_table(
     rows = _split_filenames(table["filename"], Path(csv_path))
     features = table.drop(columns=list(META_COLUMNS)).astype(float)
     y = table["label"].to_numpy(dtype=object)
-    manifest = _manifest(rows, y, table["filename"], _read_artists(Path(artists_path)) if artists_path else {}, Path(csv_path))
+    artists = read_sturm_artists(artists_path) if artists_path else {}
+    manifest = _manifest(rows, y, table["filename"], artists, Path(csv_path))
     pairs = _identical_row_pairs(features, rows["track_id"])
     splits = make_splits(
         manifest,
@@ -66,7 +68,7 @@ def load_public_table(
         protocols=protocols,
         test_fraction=test_fraction,
         seed=seed,
-        fault_filtered=_read_fault_filtered(Path(splits_dir)) if splits_dir else None,
+        fault_filtered=read_fault_filtered_split(splits_dir) if splits_dir else None,
     )
     return features, y, rows, splits
 
@@ -85,20 +87,21 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _split_filenames(filenames: pd.Series, source: Path) -> pd.DataFrame:
-    """``track_id, segment`` of each file name; segment -1 for a whole clip."""
-    matches = filenames.astype(str).str.strip().str.extract(_FILENAME)
+    """``track_id, segment`` of each file name (:func:`genrelab.features.split_filenames`: segment
+    0-based, -1 for a whole clip), after checking the names are GTZAN-like and of one kind.
+
+    The check decides whether the table is segmented: a generic ``<track>.<k>`` rule cannot, as
+    ``blues.00000`` itself would read as segment 0 of track ``blues``.
+    """
+    names = filenames.astype(str).str.strip()
+    matches = names.str.extract(_FILENAME)
     bad = filenames[matches["track"].isna()]
     if len(bad):
         raise DataError(f"{source}: file name {bad.iloc[0]!r} is not like 'blues.00000.wav' or 'blues.00000.3.wav'.")
     segmented = matches["segment"].notna()
     if segmented.any() and not segmented.all():
         raise DataError(f"{source}: mixes clip rows and 3 s segment rows; use one table at a time.")
-    rows = pd.DataFrame(
-        {
-            "track_id": matches["track"].to_numpy(dtype=object),
-            "segment": matches["segment"].fillna(-1).astype(int).to_numpy(),
-        }
-    )
+    rows = split_filenames(names, segmented=bool(segmented.all()))
     repeated = rows.duplicated()
     if repeated.any():
         raise DataError(f"{source}: row {filenames[repeated].iloc[0]!r} appears twice.")
@@ -136,36 +139,3 @@ def _identical_row_pairs(features: pd.DataFrame, track_ids: pd.Series) -> pd.Dat
     first = shared.groupby("row")["track"].transform("first")
     pairs = pd.DataFrame({"track_a": first, "track_b": shared["track"]})
     return pairs[pairs["track_a"] != pairs["track_b"]].reset_index(drop=True)
-
-
-def _read_artists(path: Path) -> dict[str, str]:
-    """Sturm's index: track id -> artist ('' where the entry is blank). ``##`` lines are comments."""
-    if not path.exists():
-        raise DataError(f"{path}: Sturm's artist index not found. Fix data.gtzan_artists or leave it empty.")
-    artists = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-        if not line.strip() or line.startswith("##"):
-            continue
-        fields = [f.strip() for f in line.split(":::")]
-        if len(fields) < 2 or not fields[0]:
-            raise DataError(f"{path}:{number}: expected 'file ::: artist ::: title', got {line!r}.")
-        artists[Path(fields[0]).stem] = fields[1]
-    return artists
-
-
-def _read_fault_filtered(folder: Path) -> dict[str, str]:
-    """The fault-filtered GTZAN split: track id -> ``train``/``valid``/``test``.
-
-    Reads ``{train,valid,test}_filtered.txt`` in ``folder`` (``genre/genre.000NN.wav`` a line).
-    """
-    subsets: dict[str, str] = {}
-    for subset in FAULT_FILTERED_SUBSETS:
-        path = Path(folder) / f"{subset}_filtered.txt"
-        if not path.exists():
-            raise DataError(f"{path}: fault-filtered list not found. Fix data.gtzan_splits or leave it empty.")
-        for line in path.read_text().split():
-            track = Path(line).stem
-            if track in subsets:
-                raise DataError(f"{path}: {track} is already in the {subsets[track]} list; the lists must not overlap.")
-            subsets[track] = subset
-    return subsets

@@ -132,17 +132,18 @@ def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Pa
     per-track cache lives outside DVC's outputs, so an interrupted run resumes.
     """
     from genrelab.datasets import read_manifest
-    from genrelab.features import duplicate_feature_rows, extract_table, split_filenames
+    from genrelab.features import duplicate_feature_rows, extract_tables, split_filenames
 
     manifest = usable_tracks(read_manifest(INTERIM / "manifest.csv"))
     paths = [Path(params["data"]["root"]) / p for p in manifest["path"]]
     genre_of = manifest.set_index("track_id")["genre"]
     seconds = {"clip": 30.0, "segment": params["prepare"]["segment_seconds"]}
     out_dir.mkdir(parents=True, exist_ok=True)
+    extracted = extract_tables(paths, segment_seconds=(seconds["clip"], seconds["segment"]),
+                               jobs=params["features"]["jobs"], cache_dir=cache_dir, progress=progress)
     tables, metrics = {}, {}
     for level, name in TABLES.items():
-        table = extract_table(paths, segment_seconds=seconds[level], jobs=params["features"]["jobs"],
-                              cache_dir=cache_dir, progress=progress)
+        table = extracted[seconds[level]]
         ids = split_filenames(table["filename"], segmented=level == "segment")["track_id"]
         table["label"] = genre_of.reindex(ids.to_numpy(dtype=object)).to_numpy(dtype=object)
         table.to_csv(out_dir / name, index=False)
