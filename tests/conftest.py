@@ -33,7 +33,7 @@ def shared_data() -> Path:
 
 def pipeline_env() -> dict:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+            "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def tiny_params(params: dict) -> dict:
