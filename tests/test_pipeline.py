@@ -34,13 +34,13 @@ def test_book_is_built_with_the_data_chapter(built_project):
     assert "Duplicates" in text and "cross labels" in text
 
 
-def test_every_injected_duplicate_is_found(built_project):
+def test_duplicates_found_are_exactly_the_injected_ones(built_project):
     meta = pd.read_csv(built_project / "data/raw/metadata.csv", keep_default_na=False)
-    injected = meta[meta["duplicate_of"] != ""]
+    injected = {frozenset(p) for p in zip(meta["track_id"], meta["duplicate_of"]) if p[1]}
     found = pd.read_csv(built_project / "data/interim/duplicates.csv")
-    pairs = {frozenset(p) for p in zip(found["track_a"], found["track_b"])}
-    for row in injected.itertuples():
-        assert frozenset((row.track_id, row.duplicate_of)) in pairs, f"{row.track_id} ({row.injected}) not found"
+    assert {frozenset(p) for p in zip(found["track_a"], found["track_b"])} == injected
+    assert set(found["kind"]) == {"exact", "near"}
+    assert found.loc[found["kind"] == "exact", "cross_label"].all()
 
 
 def test_results_table_has_every_approach_model_protocol_and_level(built_project):

@@ -37,7 +37,7 @@ SCHEMA: dict[str, Any] = {
         "test_fraction": 0.25,
         "seed": 42,
         "protocols": ["random_segment", "track_grouped", "artist_grouped", "fault_filtered"],
-        "near_duplicate_threshold": 0.9,
+        "near_duplicate_threshold": 0.93,
     },
     "features": {"jobs": 2},
     "audio_models": {
@@ -63,7 +63,7 @@ SCHEMA: dict[str, Any] = {
     },
     "image_models": {
         "seed": 42,
-        "cv_folds": 3,
+        "cv_folds": 0,
         "pixels": {"n_components": 0.9, "fit_rows": 3000, "models": None},
         "hog": {
             "pixels_per_cell": [9, 12],
