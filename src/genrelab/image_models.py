@@ -46,7 +46,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from genrelab.config import ParamsError
+from genrelab.config import SCHEMA, ParamsError
 from genrelab.errors import DataError
 from genrelab.spectrograms import SpectrogramSettings, example_rows, hz_to_axis, mel_band_centres, show_spectrogram
 
@@ -54,31 +54,26 @@ APPROACHES = ("spectrogram_pixels", "spectrogram_hog", "spectrogram_shelf")
 PARAMS_KEY = "image_models"
 SHELF_FEATURES = ("shelf_mean_hz", "shelf_std_hz", "shelf_p10_hz", "shelf_p50_hz", "shelf_p90_hz", "shelf_top_fraction")
 
-# Defaults of ``image_models`` in params.yaml. A ``models`` mapping given in params replaces the
-# default one (so a subset can be run; ``null`` keeps the defaults); other keys override one by
-# one. Model entries map a name to keyword arguments of its classifier.
-DEFAULTS: dict[str, Any] = {
-    "seed": 42,
-    "cv_folds": 5,
-    "pixels": {
-        "n_components": 0.9,
-        "fit_rows": 3000,
-        "models": {"random_forest": {}, "logreg": {}},
-    },
-    "hog": {
-        "pixels_per_cell": [9, 12],
-        "orientations": 9,
-        "cells_per_block": 2,
-        "n_components": 0.9,
-        "fit_rows": 3000,
-        "jobs": 1,
-        "models": {"logreg": {}, "lightgbm": {}},
-    },
-    "shelf": {
-        "floor_db": -50.0,
-        "models": {"svm": {}, "logreg": {}},
-    },
+# Default models of each image approach: name -> classifier keyword arguments. A ``models``
+# mapping given in params replaces the default one (so a subset can be run; ``null`` keeps the
+# defaults).
+DEFAULT_MODELS: dict[str, dict[str, dict]] = {
+    "pixels": {"random_forest": {}, "logreg": {}},
+    "hog": {"logreg": {}, "lightgbm": {}},
+    "shelf": {"svm": {}, "logreg": {}},
 }
+
+
+def _defaults() -> dict[str, Any]:
+    """``image_models`` defaults: the params schema's (one source of truth), plus the model lists
+    the schema leaves free-form."""
+    defaults = copy.deepcopy(SCHEMA[PARAMS_KEY])
+    for approach, models in DEFAULT_MODELS.items():
+        defaults[approach]["models"] = copy.deepcopy(models)
+    return defaults
+
+
+DEFAULTS: dict[str, Any] = _defaults()
 
 
 class FeatureSet(NamedTuple):
