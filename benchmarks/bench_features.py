@@ -8,6 +8,10 @@ how far apart their values are (per column: the largest difference over the rows
 the column's standard deviation in the public 30 s table). Besides wall time, each path's CPU
 seconds per clip (measured in the workers) give its speed on idle cores.
 
+End to end (--full N): the target measurement. ``features.extract_tables`` (both tables, --jobs
+workers, no cache, the progress bar off) on N GTZAN-length clips, the clips of --data repeated
+under distinct names (symbolic links) up to N; wall-clock seconds, as a user waits for them.
+
 Parity (--parity): our tables for every clip of a GTZAN folder against the public tables:
 per-column largest error in standard deviations, and the share of clips / segments whose tempo
 differs.
@@ -16,6 +20,7 @@ The machine may be shared: our timings are the best of --repeats runs (the naive
 once), the load average is printed beside them, and CPU time per clip is the steadier figure.
 
     python benchmarks/bench_features.py --clips 20 --jobs 2
+    python benchmarks/bench_features.py --full 1000 --jobs 2
     python benchmarks/bench_features.py --parity
 """
 
@@ -48,6 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--naive-clips", type=int, default=4, help="clips timed on the naive path, a subset of the above (default 4)")
     p.add_argument("--jobs", type=int, default=2, help="worker processes for both paths (default 2)")
     p.add_argument("--repeats", type=int, default=3, help="timings per measurement; the best is kept (default 3)")
+    p.add_argument("--full", type=int, metavar="N", help="time extract_tables end to end on N clips (repeating --data) instead")
     p.add_argument("--parity", action="store_true", help="compare every clip of --data with the public tables instead")
     return p.parse_args(argv)
 
@@ -137,6 +143,24 @@ def both_tables(path: Path, _seconds: float) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([lengths for lengths, _ in out.values()]), np.concatenate([f for _, f in out.values()])
 
 
+def full(args: argparse.Namespace) -> None:
+    import tempfile
+
+    clips = features.find_audio_files(args.data)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.full):
+            source = clips[i % len(clips)]
+            (Path(tmp) / f"{source.stem}.r{i // len(clips)}{source.suffix}").symlink_to(source.resolve())
+        print(f"{args.full} clips ({len(clips)} distinct, from {args.data}), both tables, {args.jobs} jobs, "
+              f"{os.cpu_count()} CPUs, {load_line()}")
+        start = time.perf_counter()
+        tables = features.extract_tables(tmp, (30.0, 3.0), jobs=args.jobs, progress=False)
+        wall = time.perf_counter() - start
+    rows = {f"{s:g} s": len(t) for s, t in tables.items()}
+    print(f"extract_tables: {wall:.1f} s wall ({wall / 60:.2f} min; target: under 5 min for 1000), "
+          f"{args.full / wall:.2f} clips/s; rows {rows}; {load_line()}")
+
+
 def parity(args: argparse.Namespace) -> None:
     public30 = pd.read_csv(args.public / "features_30_sec.csv").set_index("filename")
     public3 = pd.read_csv(args.public / "features_3_sec_mini.csv").set_index("filename")
@@ -168,7 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"no clips at {args.data}: pass --data or set GENRELAB_SHARED_DATA", file=sys.stderr)
         return 2
-    parity(args) if args.parity else speed(args)
+    if args.full:
+        full(args)
+    elif args.parity:
+        parity(args)
+    else:
+        speed(args)
     return 0
 
 

@@ -283,11 +283,3 @@ def test_duplicate_rows_ignore_filename_and_length():
     with pytest.raises(DataError):
         features.duplicate_feature_rows(table.drop(columns="tempo"))
 
-
-@pytest.mark.parametrize("shape", [(2, 40, 50), (1, 1025, 9), (3, 6, 130)])
-def test_median_filter_equals_scipy(shape):
-    from scipy.ndimage import median_filter
-
-    x = np.random.default_rng(1).random(shape, dtype=np.float32)
-    for axis, size in ((-1, (1, 1, 31)), (-2, (1, 31, 1))):
-        np.testing.assert_array_equal(features._median_filter(x, axis), median_filter(x, size=size, mode="reflect"))
