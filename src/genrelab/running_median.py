@@ -44,7 +44,8 @@ def median_filter(x: np.ndarray, size: int, axis: int = -1) -> np.ndarray:
 
     Returns
     -------
-    filtered : same shape and dtype as ``x``, equal to scipy's values (medians are values of ``x``).
+    filtered : same shape and dtype as ``x``, C-contiguous, equal to scipy's values (medians are
+        values of ``x``).
     """
     axis = axis % x.ndim
     n, half = x.shape[axis], size // 2
@@ -64,7 +65,7 @@ def median_filter(x: np.ndarray, size: int, axis: int = -1) -> np.ndarray:
     padded[half + n : 2 * half + n] = padded[half + n - 1 : n - 1 : -1]
     out = np.empty((n_out, padded.shape[1]), dtype=x.dtype)
     median31_rows(padded, out)  # rows past n read the zeros: dropped below
-    return np.moveaxis(out[:n].reshape(lines.shape), 0, axis)
+    return np.ascontiguousarray(np.moveaxis(out[:n].reshape(lines.shape), 0, axis))
 
 
 # --------------------------------------------------------------------------------------------
