@@ -142,7 +142,7 @@ def test_run_fails_fast_without_imagenet_weights(tmp_path, monkeypatch):
     X, index, splits = corpus()
     params = {**TINY, "transfer": {**TINY["transfer"], "weights": "imagenet", "input_size": 96}}
     with pytest.raises(cnn.WeightsError, match="_1.0_96_no_top.h5"):
-        cnn.run_cnn(X, index, splits, params, protocols=["track_grouped"], out_dir=tmp_path / "out")
+        cnn.run_cnn(X, index, splits, params, protocols=["track_grouped"], models_dir=tmp_path / "models", curves_dir=tmp_path / "curves")
     assert not (tmp_path / "out").exists()  # nothing was trained before the check
 
 
@@ -279,7 +279,8 @@ def two_runs(tmp_path_factory):
     """run_cnn twice with the same seed, both approaches, one grouped protocol."""
     X, index, splits = corpus()
     runs = [
-        cnn.run_cnn(X, index, splits, TINY, protocols=["track_grouped"], out_dir=tmp_path_factory.mktemp(f"run{i}"), seed=5)
+        cnn.run_cnn(X, index, splits, TINY, protocols=["track_grouped"], models_dir=(out := tmp_path_factory.mktemp(f"run{i}")) / "models",
+                     curves_dir=out / "curves", seed=5)
         for i in range(2)
     ]
     return runs, index, splits

@@ -753,7 +753,8 @@ def run_cnn(
     params: dict | None,
     *,
     protocols: list[str] | tuple[str, ...],
-    out_dir: str | Path,
+    models_dir: str | Path,
+    curves_dir: str | Path,
     seed: int | None = None,
     split_seed: int = 42,
     test_fraction: float = 0.25,
@@ -767,8 +768,8 @@ def run_cnn(
     index : ``track_id, segment, genre`` of each row of ``X``.
     splits : the split table (``genrelab.splits.make_splits``).
     params : the ``cnn`` section of params.yaml (checked here; None: all defaults).
-    out_dir : receives ``models/<approach>__<model>__<protocol>.keras`` (best weights) and
-        ``curves/<approach>__<model>__<protocol>.csv`` (learning curves, for DVC plots).
+    models_dir : receives ``<approach>__<model>__<protocol>.keras`` (best weights).
+    curves_dir : receives ``<approach>__<model>__<protocol>.csv`` (learning curves, for DVC plots).
     seed : overrides ``cnn.seed``.
     split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which the
         ``random_segment`` segments are drawn, so the CNNs test on the same segments as every
@@ -783,7 +784,7 @@ def run_cnn(
     seed = params["seed"] if seed is None else seed
     if len(X) != len(index):
         raise DataError(f"segments.npy has {len(X)} rows but segments.csv {len(index)}; rerun the spectrograms stage.")
-    out_dir = Path(out_dir)
+    dirs = Path(models_dir), Path(curves_dir)
     classes = np.unique(index["genre"].to_numpy(dtype=object))
     codes = np.searchsorted(classes, index["genre"].to_numpy(dtype=object))
     scratch, transfer = params["scratch"], params["transfer"]
@@ -806,7 +807,7 @@ def run_cnn(
         proba = model.predict(small[test_rows][..., None], batch_size=scratch["batch_size"], verbose=0)
         predict_seconds = time.perf_counter() - start
         predictions += _record(run, SCRATCH, scratch_label(params), protocol, model, history, proba,
-                               test_index, classes, fit_seconds, predict_seconds, out_dir, seed)
+                               test_index, classes, fit_seconds, predict_seconds, dirs, seed)
         _report(progress, SCRATCH, scratch_label(params), protocol, history, fit_seconds)
 
         start = time.perf_counter()
@@ -821,7 +822,7 @@ def run_cnn(
         proba = model.predict(test_images, batch_size=transfer["batch_size"], verbose=0)
         predict_seconds = time.perf_counter() - start
         predictions += _record(run, TRANSFER, weights_label(params), protocol, model, history, proba,
-                               test_index, classes, fit_seconds, predict_seconds, out_dir, seed)
+                               test_index, classes, fit_seconds, predict_seconds, dirs, seed)
         _report(progress, TRANSFER, weights_label(params), protocol, history, fit_seconds)
         keras.backend.clear_session()  # free the graphs of this protocol's models
     run.predictions = pd.concat(predictions, ignore_index=True)[PREDICTION_COLUMNS]
@@ -829,12 +830,13 @@ def run_cnn(
 
 
 def _record(run, approach, model_name, protocol, model, history, proba, test_index, classes,
-            fit_seconds, predict_seconds, out_dir, seed) -> list[pd.DataFrame]:
+            fit_seconds, predict_seconds, dirs, seed) -> list[pd.DataFrame]:
     """Save the model and curves, score both levels into ``run`` and return the prediction tables."""
     key = (approach, model_name, protocol)
     stem = f"{approach}__{_slug(model_name)}__{protocol}"
-    run.model_paths[key] = out_dir / "models" / f"{stem}.keras"
-    run.curve_paths[key] = out_dir / "curves" / f"{stem}.csv"
+    models_dir, curves_dir = dirs
+    run.model_paths[key] = models_dir / f"{stem}.keras"
+    run.curve_paths[key] = curves_dir / f"{stem}.csv"
     for path in (run.model_paths[key], run.curve_paths[key]):
         path.parent.mkdir(parents=True, exist_ok=True)
     model.save(run.model_paths[key])

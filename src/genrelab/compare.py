@@ -119,7 +119,7 @@ def load_predictions(pred_dir: str | Path = "results/predictions") -> pd.DataFra
     return table.astype({c: object for c in text}).astype({"segment": "int64"})
 
 
-def model_sizes(models_dir: str | Path = "models/models") -> pd.DataFrame:
+def model_sizes(models_dir: str | Path = "models/cnn") -> pd.DataFrame:
     """Size on disk of each saved Keras model (the CNN stage's ``<approach>__<model>__<protocol>.keras``).
 
     Returns ``approach, model_file, protocol, size_mb`` (MB = 10**6 bytes); empty when nothing

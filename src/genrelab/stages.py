@@ -340,10 +340,11 @@ def run_image_models(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, par
 # --------------------------------------------------------------------------------------------------
 # cnn
 
-MODELS = Path("models")
+MODELS = Path("models/cnn")
+CURVES = Path("results/curves")
 
 
-def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, out_dir: Path = MODELS,
+def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models_dir: Path = MODELS, curves_dir: Path = CURVES,
                   parts_dir: Path = Path("results/parts"), predictions_dir: Path = Path("results/predictions"),
                   metrics_path: Path = METRICS / "cnn.json", progress=None):
     """The scratch and transfer CNNs under every protocol; writes models, learning curves and results."""
@@ -355,7 +356,7 @@ def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, out_di
     X, index = load_segments(spectrograms_dir)
     run = run_cnn(
         X, index, splits, params["cnn"],
-        protocols=protocols_to_run(params, splits), out_dir=out_dir,
+        protocols=protocols_to_run(params, splits), models_dir=models_dir, curves_dir=curves_dir,
         split_seed=params["prepare"]["seed"], test_fraction=params["prepare"]["test_fraction"], progress=progress,
     )  # fmt: skip
     scores = pd.DataFrame(run.rows)
