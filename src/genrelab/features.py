@@ -19,7 +19,7 @@ Two implementations compute the same values:
 - :func:`segment_features`, the fast one: one STFT per segment shared by every spectral feature
   (chroma, centroid, bandwidth, roll-off, the mel spectrogram behind the MFCCs and the onset
   envelope behind the tempo, and HPSS), all segments of a clip in one batch, the HPSS median
-  filters as selection networks (:mod:`genrelab.running_median`, 13x faster than scipy) and the
+  filters as selection networks (:mod:`genrelab.running_median`, 6-8x faster than scipy) and the
   soft mask in one compiled pass, one inverse STFT instead of two, the tuning estimate on the bins
   it uses, the tempo without the beat tracking, spectra laid out (segment, frame, bin).
   Its values equal the reference's to float32 rounding (5e-7 std, tempo identical).

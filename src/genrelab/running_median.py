@@ -1,12 +1,13 @@
 """Running medians along one axis, as ``scipy.ndimage.median_filter(mode="reflect")`` computes them.
 
 HPSS (:mod:`genrelab.features`) filters every magnitude spectrogram twice with a 31-point median,
-along time and along frequency; with scipy's running median (about 50 ns a value here) that was
+along time and along frequency; with scipy's running median (45-75 ns a value here) that was
 over a third of the feature extraction. This module computes the same values with a *selection
 network*: a fixed sequence of compare-exchanges (``a, b = min(a, b), max(a, b)``) whose middle
 wire ends up holding the median. It has no branches, so the compiled kernel runs it on 8 or 16
-independent lines at once (one SIMD lane each) and needs about 4 ns a value: 13x faster, and
-exact (a network only moves values, it never computes new ones).
+independent lines at once (one SIMD lane each): about 4 ns a value, 7-12 ns with the padding and
+transposes around it, 6-8x faster than scipy, and exact (a network only moves values, it never
+computes new ones). ``benchmarks/bench_running_median.py`` measures it.
 
 The network is Batcher's odd-even merge sort, pruned to the comparators the median depends on.
 Three neighbouring outputs share one network over the 29 values common to their windows, which
