@@ -23,10 +23,21 @@ def test_three_second_segments_reproduce_the_public_table():
 
 @pytest.mark.parametrize("n_samples", [660000, 661100, 661408, 661504, 661794, 669680, 675808])
 def test_every_gtzan_length_gets_ten_segments(n_samples):
-    # The public 3 s table has 10 segments for each of 999 clips, 660000 to 675808 samples long.
+    # Every GTZAN clip is 660000 to 675808 samples long.
     bounds = segment_bounds(n_samples, SR, 3.0)
     assert len(bounds) == 10
     assert all(stop <= n_samples for _, stop in bounds)
+
+
+@pytest.mark.shared_data
+def test_the_public_30s_lengths_give_ten_segments_each(shared_data):
+    import pandas as pd
+
+    lengths = pd.read_csv(shared_data / "kaggle" / "features_30_sec.csv")["length"]
+    counts = [len(segment_bounds(int(n), SR, 3.0)) for n in lengths]
+    assert len(counts) == 1000 and set(counts) == {10}
+    short = lengths[lengths < 10 * 66150 - 1]  # their last segment is shorter than 66149 samples
+    assert len(short) == 9 and short.min() == 660000
 
 
 def test_a_short_clip_keeps_a_shortened_last_segment():

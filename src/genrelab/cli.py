@@ -130,14 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "features",
         help="extract the 57 GTZAN-table features",
-        description="Extract the 57 features of the public GTZAN tables, one row per file "
-        "(--segment-seconds 30) or per 3 s segment (--segment-seconds 3). Columns and order "
+        description="Extract the 57 features of the public GTZAN tables, one row per file\n"
+        "(--segment-seconds 30) or per 3 s segment (--segment-seconds 3). Columns and order\n"
         "match features_30_sec.csv / features_3_sec.csv, without the label column.",
+        epilog="example:\n  genrelab features data/raw --out features_3s.csv --segment-seconds 3 --jobs 2 \\\n"
+        "      --cache .cache/features\n\n"
+        "speed: about 0.2 CPU s per 30 s clip and table; both tables for 1000 GTZAN clips\n"
+        "take 3.5 min with --jobs 2 on two cores (benchmarks/bench_features.py).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or folders")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="table to write")
     p.add_argument("--segment-seconds", type=float, default=30.0, choices=[3.0, 30.0], help="3 or 30 (default 30)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers (default 1)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel worker processes; one per core is right (default 1)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR", help="per-track cache, so reruns resume")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_features)

@@ -2,12 +2,12 @@
 
 Each feature is the mean and the variance over frames of one librosa frame-level feature (2048-point
 frames, 512-sample hop, 22050 Hz), plus the tempo. Values reproduce the public tables with
-librosa 0.11 given two details of librosa < 0.8, with which the tables were made: ``pad_mode="reflect"``
+librosa 0.11 given two details of the older librosa the tables were made with: ``pad_mode="reflect"``
 everywhere, and HPSS signals inverted to whole hops and zero-padded (:func:`_legacy_hpss`).
 Measured on the 100 shared GTZAN clips and the 300 shared 3 s rows
 (``benchmarks/bench_features.py --parity``), in standard deviations of each public column:
 
-- the 56 columns other than tempo: at most 2e-5 (30 s table) and 4e-6 (3 s rows), HPSS included
+- the 56 columns other than tempo: at most 2e-5 (30 s table) and 5e-6 (3 s rows), HPSS included
   (today's ``librosa.effects.hpss`` fills the last samples instead: 0.33 std off on 3 s segments);
 - ``tempo``: equal on all 100 clips and 300 segments. The beat tracker changed since the tables
   were made, so some GTZAN clips (reportedly 5-8 %) differ; librosa 0.11's default padding
@@ -113,7 +113,7 @@ def reference_features(y: np.ndarray, sr: int = SR) -> np.ndarray:
 
 
 def _legacy_hpss(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``librosa.effects.hpss(y)`` as librosa < 0.8 computed it, with which the public tables were made.
+    """``librosa.effects.hpss(y)`` as the older librosa that made the public tables computed it.
 
     Old ``effects.hpss`` inverted each part without ``length`` (so only ``hop * (n_frames - 1)``
     samples) and zero-padded it to ``len(y)`` with ``util.fix_length``. Today's passes ``length``,

@@ -13,7 +13,10 @@ reproduces the rows of the public GTZAN 3 s feature table (``features_3_sec.csv`
   thus gets exactly 10 segments, as in the public table, including the 9 clips shorter than
   ``10 * hop - 1`` samples (hiphop.00032, country.00007, ...): their last segment is up to 1499
   samples shorter. The shared 3 s rows include none of them, so whether the public table wrote
-  that shorter length, or 66149, is unchecked;
+  that shorter length, or 66149, is unchecked. Applied to the 1000 ``length`` values of the public
+  30 s table, the rule gives 10000 segments; the full public 3 s table is said to hold 9990 rows.
+  Which 10 it lacks cannot be told from the 300 shared rows: all of jazz.00054 (corrupt in the
+  Kaggle copy) would account for them, the 9 short clips' last segments for 9;
 - ``segment_seconds >= clip_seconds`` (30 s) means no cutting: one segment, the whole clip,
   whatever its real length (the public 30 s table measured 29.9 to 30.6 s clips whole).
 """
