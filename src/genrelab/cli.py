@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  genrelab features data/raw --out features_3s.csv --segment-seconds 3 --jobs 2 \\\n"
         "      --cache .cache/features\n\n"
         "speed: about 0.2 CPU s per 30 s clip and table; both tables for 1000 GTZAN clips\n"
-        "take 3.5 min with --jobs 2 on two cores (benchmarks/bench_features.py).",
+        "take 3.3 min with --jobs 2 on two cores (benchmarks/bench_features.py).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or folders")
