@@ -34,7 +34,7 @@ from sklearn.metrics import confusion_matrix, f1_score
 from genrelab import plots
 from genrelab.config import ParamsError
 from genrelab.errors import DataError
-from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS
+from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS, stack_tables
 
 APPROACHES = (
     "audio_features",
@@ -107,14 +107,7 @@ def load_predictions(pred_dir: str | Path = "results/predictions") -> pd.DataFra
     Object dtype because pandas 3 reads Arrow-backed strings, which numpy fancy indexing and
     scikit-learn's label handling do not take as they are.
     """
-    files = sorted(Path(pred_dir).glob("*.parquet"))
-    if not files:
-        raise DataError(f"{pred_dir}: no predictions (*.parquet). Run the model stages first (dvc repro).")
-    table = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    missing = set(PREDICTION_COLUMNS) - set(table.columns)
-    if missing:
-        raise DataError(f"{pred_dir}: predictions lack columns {sorted(missing)}")
-    table = table[PREDICTION_COLUMNS]
+    table = stack_tables(pred_dir, "parquet", PREDICTION_COLUMNS, "predictions")
     text = [c for c in PREDICTION_COLUMNS if c != "segment"]
     return table.astype({c: object for c in text}).astype({"segment": "int64"})
 

@@ -151,16 +151,25 @@ def write_predictions(predictions: pd.DataFrame, approach: str, out_dir: str | P
     return out
 
 
+def stack_tables(folder: str | Path, suffix: str, columns: list[str], what: str) -> pd.DataFrame:
+    """Every ``*.<suffix>`` table (``csv`` or ``parquet``) of ``folder``, one under the other, in file
+    name order, with ``columns`` only; :class:`DataError` naming ``what`` if there is none or one
+    lacks a column."""
+    files = sorted(Path(folder).glob(f"*.{suffix}"))
+    if not files:
+        raise DataError(f"{folder}: no {what} (*.{suffix}). Run the model stages first (dvc repro).")
+    read = pd.read_parquet if suffix == "parquet" else pd.read_csv
+    table = pd.concat([read(f) for f in files], ignore_index=True)
+    missing = set(columns) - set(table.columns)
+    if missing:
+        raise DataError(f"{folder}: {what} lack columns {sorted(missing)}")
+    return table[list(columns)]
+
+
 def collect_scores(parts_dir: str | Path = "results/parts", out: str | Path = "results/scores.csv") -> pd.DataFrame:
     """Concatenate every part into the study's results table, sorted for stable diffs."""
-    parts = sorted(Path(parts_dir).glob("*.csv"))
-    if not parts:
-        raise DataError(f"{parts_dir}: no result parts (*.csv). Run the model stages first (dvc repro).")
-    table = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
-    missing = set(SCORE_COLUMNS) - set(table.columns)
-    if missing:
-        raise DataError(f"{parts_dir}: result parts lack columns {sorted(missing)}")
-    table = table[SCORE_COLUMNS].sort_values(["approach", "model", "protocol", "level"]).reset_index(drop=True)
+    table = stack_tables(parts_dir, "csv", SCORE_COLUMNS, "result parts")
+    table = table.sort_values(["approach", "model", "protocol", "level"]).reset_index(drop=True)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
     return table
