@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def pick_clips(folder: Path, n: int) -> list[Path]:
     """``n`` clips spread over the genres (clip i of each genre in turn)."""
-    files = features.find_audio_files(folder)
+    files, _ = features.find_audio_files(folder)
     by_genre: dict[str, list[Path]] = {}
     for path in files:
         by_genre.setdefault(path.parent.name, []).append(path)
@@ -146,7 +146,7 @@ def both_tables(path: Path, _seconds: float) -> tuple[np.ndarray, np.ndarray]:
 def full(args: argparse.Namespace) -> None:
     import tempfile
 
-    clips = features.find_audio_files(args.data)
+    clips, _ = features.find_audio_files(args.data)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.full):
             source = clips[i % len(clips)]
@@ -154,7 +154,7 @@ def full(args: argparse.Namespace) -> None:
         print(f"{args.full} clips ({len(clips)} distinct, from {args.data}), both tables, {args.jobs} jobs, "
               f"{os.cpu_count()} CPUs, {load_line()}")
         start = time.perf_counter()
-        tables = features.extract_tables(tmp, (30.0, 3.0), jobs=args.jobs, progress=False)
+        tables = features.extract_tables(tmp, (30.0, 3.0), jobs=args.jobs, progress=False).tables
         wall = time.perf_counter() - start
     rows = {f"{s:g} s": len(t) for s, t in tables.items()}
     print(f"extract_tables: {wall:.1f} s wall ({wall / 60:.2f} min; target: under 5 min for 1000), "
@@ -165,10 +165,10 @@ def parity(args: argparse.Namespace) -> None:
     public30 = pd.read_csv(args.public / "features_30_sec.csv").set_index("filename")
     public3 = pd.read_csv(args.public / "features_3_sec_mini.csv").set_index("filename")
     std30 = public30[list(features.FEATURE_COLUMNS)].std()
-    files = features.find_audio_files(args.data)
+    files, _ = features.find_audio_files(args.data)
     for seconds, public, std in ((30.0, public30, std30), (3.0, public3, public3[list(features.FEATURE_COLUMNS)].std())):
         paths = files if seconds == 30 else [p for p in files if f"{p.stem}.0{p.suffix}" in public.index]
-        ours = features.extract_table(paths, segment_seconds=seconds, jobs=args.jobs, progress=False).set_index("filename")
+        ours = features.extract_table(paths, segment_seconds=seconds, jobs=args.jobs, progress=False).table.set_index("filename")
         missing = ours.index.difference(public.index)
         print(f"\n{seconds:g} s: {len(ours)} rows, {len(missing)} not in the public table {list(missing[:3])}")
         ref = public.loc[ours.index]

@@ -39,20 +39,53 @@ def test_downmix_averages_channels_and_sr_none_keeps_rate(tmp_path):
     assert both.shape == (2, 1000)
 
 
-def test_info_and_count_frames_agree_on_a_good_file(tmp_path):
+def test_info_and_scan_agree_on_a_good_file(tmp_path):
     path, y = tone(tmp_path / "a.flac", seconds=0.5, sr=16000, channels=2)
     meta = audio.info(path)
     assert (meta.sample_rate, meta.channels, meta.frames) == (16000, 2, len(y))
     assert meta.duration == pytest.approx(0.5)
-    assert audio.count_frames(path) == len(y)
+    scan = audio.scan(path)
+    assert (scan.frames, scan.header_frames, scan.channels, scan.sample_rate) == (len(y), len(y), 2, 16000)
+    assert scan.declared_frames is None  # FLAC has no size field of its own to compare
+    assert scan.peak == pytest.approx(np.abs(y).max(), abs=1e-4)
+    assert scan.rms == pytest.approx(np.sqrt(np.mean(y**2)), rel=1e-3)
+    assert scan.full_scale == 0
+
+
+def test_scan_counts_full_scale_samples_over_blocks(tmp_path):
+    y = np.zeros(200_000)  # longer than one read block
+    y[[5, 70_000, 199_999]] = 1.0
+    y[150_000] = -1.0
+    sf.write(tmp_path / "c.wav", y, 22050, subtype="PCM_16")
+    scan = audio.scan(tmp_path / "c.wav")
+    assert (scan.frames, scan.full_scale, scan.declared_frames) == (200_000, 4, 200_000)
+    assert scan.peak == pytest.approx(1.0, abs=1e-4)
+
+
+def test_declared_frames_reveals_a_truncated_wav_that_libsndfile_reads_quietly(tmp_path):
+    sf.write(tmp_path / "t.wav", np.full(22050 * 4, 0.1), 22050, subtype="PCM_16")
+    data = (tmp_path / "t.wav").read_bytes()
+    (tmp_path / "t.wav").write_bytes(data[: 44 + 22050 * 2])  # 1 s of the 4 declared
+    assert audio.info(tmp_path / "t.wav").frames == 22050  # libsndfile counts what is there
+    assert audio.declared_frames(tmp_path / "t.wav") == 22050 * 4
+    assert audio.scan(tmp_path / "t.wav").frames == 22050
+
+
+def test_declared_frames_of_au_and_of_files_without_a_size_field(tmp_path):
+    sf.write(tmp_path / "a.au", np.zeros((1000, 2)), 8000, subtype="PCM_16")
+    assert audio.declared_frames(tmp_path / "a.au") == 1000
+    (tmp_path / "x.wav").write_bytes(b"RIFF\x00\x00")  # too short to parse
+    assert audio.declared_frames(tmp_path / "x.wav") is None
+    assert audio.declared_frames(tmp_path / "absent.wav") is None
 
 
 def test_garbage_bytes_raise_audio_error_naming_the_file(tmp_path):
     path = tmp_path / "blues.00001.wav"
     path.write_bytes(np.random.default_rng(0).bytes(4000))
-    for read in (audio.load, audio.info, audio.count_frames):
-        with pytest.raises(AudioError, match=r"blues\.00001\.wav: cannot decode audio \(Format not recognised\)"):
+    for read in (audio.load, audio.info, audio.scan):
+        with pytest.raises(AudioError, match=r"blues\.00001\.wav: cannot decode audio \(Format not recognised\)") as err:
             read(path)
+        assert err.value.kind == "corrupt"
 
 
 def test_truncated_flac_passes_header_read_but_fails_full_decode(tmp_path):
@@ -61,20 +94,38 @@ def test_truncated_flac_passes_header_read_but_fails_full_decode(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     assert audio.info(path).frames == 44100  # the header still claims the full length
     with pytest.raises(AudioError, match="t.flac: cannot decode audio"):
-        audio.count_frames(path)
+        audio.scan(path)
 
 
 def test_missing_empty_and_non_finite_files(tmp_path):
-    with pytest.raises(AudioError, match="nope.wav: no such file"):
+    with pytest.raises(AudioError, match="nope.wav: no such file") as err:
         audio.load(tmp_path / "nope.wav")
+    assert err.value.kind == "unreadable"
     sf.write(tmp_path / "empty.wav", np.zeros(0), 22050)
-    with pytest.raises(AudioError, match="empty.wav: the file holds no samples"):
+    with pytest.raises(AudioError, match="empty.wav: the file holds no samples") as err:
         audio.load(tmp_path / "empty.wav")
-    sf.write(tmp_path / "nan.wav", np.array([0.0, np.nan, 0.1]), 22050, subtype="FLOAT")
-    with pytest.raises(AudioError, match="nan.wav: holds NaN or infinite samples"):
+    assert err.value.kind == "empty"
+    assert audio.scan(tmp_path / "empty.wav").frames == 0  # measured; checks.check_file judges it
+    (tmp_path / "zero.wav").write_bytes(b"")
+    for read in (audio.load, audio.info, audio.scan):
+        with pytest.raises(AudioError, match=r"zero.wav: the file is empty \(0 bytes\)") as err:
+            read(tmp_path / "zero.wav")
+        assert err.value.kind == "empty"
+    y = np.zeros(30_000)
+    y[25_000] = np.nan
+    sf.write(tmp_path / "nan.wav", y, 10_000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="nan.wav: holds NaN or infinite samples") as err:
         audio.load(tmp_path / "nan.wav")
-    with pytest.raises(AudioError, match="nan.wav: holds NaN or infinite samples"):
-        audio.count_frames(tmp_path / "nan.wav")
+    assert err.value.kind == "non_finite"
+    with pytest.raises(AudioError, match=r"nan.wav: holds NaN or infinite samples \(the first at 2.500 s\)"):
+        audio.scan(tmp_path / "nan.wav")
+
+
+def test_audio_error_keeps_its_kind_through_pickling():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(AudioError("x.wav: empty", kind="empty")))
+    assert (str(err), err.kind) == ("x.wav: empty", "empty")
 
 
 @pytest.mark.parametrize("sr", [0, -22050, 22050.0, True])

@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from genrelab import cli, datasets
+from genrelab import manifest as manifest_module
 from genrelab.errors import DataError
 
 SR = 22050  # the study rate, so clips get no "resampled" note; 0.6 s clips keep files at 26 kB
@@ -56,7 +57,7 @@ def test_folder_layout_finds_every_format_sorted_by_genre_then_id(tmp_path):
     ]
     assert corpus.problems == ()
     table, problems = manifest(tmp_path)
-    assert list(table.columns) == list(datasets.MANIFEST_COLUMNS)
+    assert list(table.columns) == list(manifest_module.MANIFEST_COLUMNS)
     assert list(table["track_id"]) == ["x", "y", "z", "a", "b"]
     assert (table["status"] == "ok").all() and (table["artist"] == "").all() and problems.empty
 
@@ -148,7 +149,7 @@ def test_layout_problems_are_reported_not_skipped(tmp_path):
     assert problems[["path", "kind"]].values.tolist() == [
         ["loose.wav", "misplaced"],
         ["rock/live", "misplaced"],
-        ["jazz/.DS_Store", "non_audio"],
+        ["jazz/.DS_Store", "hidden"],
         ["jazz/notes.txt", "non_audio"],
         ["metal/cover.png", "non_audio"],
         ["metal", "empty_genre"],
@@ -156,11 +157,12 @@ def test_layout_problems_are_reported_not_skipped(tmp_path):
     ]
     assert (problems["action"] != "").all()
 
-    report = datasets.validate(tmp_path)
+    report = datasets.validate(tmp_path, segment_seconds=0.5)
     notes = (tmp_path / "jazz" / "notes.txt").as_posix()
-    assert f"{notes}: not an audio file (.txt) in a genre folder" in report.problems
-    assert f"{(tmp_path / 'pop').as_posix()}: empty genre folder (no audio files)" in report.problems
-    assert report.usable and report.counts == {"misplaced": 2, "non_audio": 3, "empty_genre": 2}
+    assert f"{notes}: not an audio file (.txt) in a genre folder [ignored; audio files end in " in " ".join(report.lines)
+    assert f"{(tmp_path / 'pop').as_posix()}: empty genre folder (no audio files) [no tracks from it]" in report.lines
+    assert report.usable and report.counts == {"misplaced": 2, "hidden": 1, "non_audio": 2, "empty_genre": 2}
+    assert report.exit_status == 0  # nothing the study would use is broken
 
 
 # ------------------------------------------------------------------------------- excluded files
@@ -173,7 +175,7 @@ def test_corrupt_file_is_excluded_with_a_reason_not_a_crash(tmp_path):
     table, problems = manifest(tmp_path)
     row = table.set_index("track_id").loc["jazz.00054"]
     assert row["status"] == "excluded"
-    assert row["reason"].startswith("unreadable: cannot decode audio (Format not recognised)")
+    assert row["reason"].startswith("cannot decode audio (Format not recognised)")
     assert row["md5"] == md5(tmp_path / "jazz" / "jazz.00054.wav")
     assert np.isnan(row["duration_s"]) and pd.isna(row["sample_rate"]) and pd.isna(row["channels"])
     assert problems[["path", "kind", "action"]].values.tolist() == [
@@ -181,10 +183,13 @@ def test_corrupt_file_is_excluded_with_a_reason_not_a_crash(tmp_path):
     ]
     assert (table.set_index("track_id").drop("jazz.00054")["status"] == "ok").all()
 
-    report = datasets.validate(tmp_path)
-    assert report.usable  # a corrupt file is excluded, the folder stays usable
-    assert report.problems[0].startswith(f"{(tmp_path / 'jazz' / 'jazz.00054.wav').as_posix()}: unreadable:")
-    assert report.summary().endswith("3 audio files, 2 readable, in 2 genre folders; problems: 1 corrupt -> usable")
+    report = datasets.validate(tmp_path, segment_seconds=0.5)
+    assert report.usable and report.exit_status == 1  # a corrupt file is excluded, the folder stays usable
+    assert report.lines[0].startswith(f"{(tmp_path / 'jazz' / 'jazz.00054.wav').as_posix()}: cannot decode audio")
+    assert report.lines[0].endswith("[excluded from the study]")
+    assert report.summary().endswith(
+        "3 audio files, 2 usable, in 2 genre folders; problems: 1 corrupt -> usable; 1 file(s) excluded"
+    )
 
 
 def test_too_short_clip_is_excluded_naming_its_duration(tmp_path):
@@ -194,7 +199,7 @@ def test_too_short_clip_is_excluded_naming_its_duration(tmp_path):
     status = table.set_index("track_id")
     assert status.loc["long", "status"] == "ok" and status.loc["long", "duration_s"] == pytest.approx(3.0)
     assert status.loc["short", "status"] == "excluded"
-    assert status.loc["short", "reason"] == "too short: 2.40 s, less than one 3 s segment"
+    assert status.loc["short", "reason"] == "too short: 2.40 s, less than one 3 s segment. Use a recording of at least 3 s."
     assert problems[["path", "kind"]].values.tolist() == [["a/short.wav", "too_short"]]
 
 
@@ -215,7 +220,7 @@ def test_truncated_mp3_is_kept_with_its_decoded_duration(tmp_path):
     table, problems = manifest(tmp_path)
     row = table.iloc[0]
     assert row["status"] == "ok" and 1.5 < row["duration_s"] < 2.5
-    assert row["notes"].startswith("truncated? decodes to ") and "its header says 4.00 s" in row["notes"]
+    assert row["notes"].startswith("truncated: the header declares 4.00 s, the file holds ")
     assert problems["kind"].tolist() == ["truncated"]
 
 
@@ -235,13 +240,13 @@ def test_read_manifest_round_trips_text_ids_and_empty_artists(tmp_path):
     garbage(tmp_path / "data" / "hiphop" / "000010.wav")
     table, _ = manifest(tmp_path / "data")
     table.to_csv(tmp_path / "manifest.csv", index=False)
-    back = datasets.read_manifest(tmp_path / "manifest.csv")
+    back = manifest_module.read_manifest(tmp_path / "manifest.csv")
     pd.testing.assert_frame_equal(back, table)
     assert back["track_id"].tolist() == ["000002", "000010"] and back["artist"].tolist() == ["", ""]
 
     table.drop(columns="notes").to_csv(tmp_path / "old.csv", index=False)
     with pytest.raises(DataError, match="old.csv: columns .* differ"):
-        datasets.read_manifest(tmp_path / "old.csv")
+        manifest_module.read_manifest(tmp_path / "old.csv")
 
 
 # ------------------------------------------------------------------------------------ md5 index
@@ -274,19 +279,19 @@ def indexed_corpus(tmp_path):
 
 def test_validate_against_md5_index_reports_missing_extra_and_mismatch(indexed_corpus):
     root, index, altered_md5 = indexed_corpus
-    report = datasets.validate(root, index=index)
+    report = datasets.validate(root, index=index, segment_seconds=0.5)
     audio_dir = (root / "genres_original").as_posix()
-    assert report.problems == [
-        f"{audio_dir}/blues/blues.00001.wav: missing (listed in index.json)",
-        f"{audio_dir}/metal/metal.00099.wav: extra: not in index.json",
+    assert report.lines == [
+        f"{audio_dir}/metal/metal.00099.wav: extra: not in index.json [kept; its bytes are not verified]",
+        f"{audio_dir}/blues/blues.00001.wav: missing (listed in index.json) [not in the study]",
         f"{audio_dir}/metal/metal.00000.wav: checksum mismatch: md5 {altered_md5}, index.json says {'b' * 32} "
-        "(not the original bytes)",
+        "(not the original bytes) [excluded from the study]",
     ]
-    assert report.counts == {"missing": 1, "extra": 1, "checksum": 1}
-    assert report.usable
+    assert report.counts == {"extra": 1, "missing": 1, "checksum": 1}
+    assert report.usable and report.exit_status == 1
     assert report.summary() == (
-        f"{root}: 3 audio files, 3 readable, in 2 genre folders; checked against index.json; "
-        "problems: 1 missing, 1 extra, 1 checksum mismatch -> usable"
+        f"{root}: 3 audio files, 2 usable, in 2 genre folders; checked against index.json; "
+        "problems: 1 extra, 1 missing, 1 checksum mismatch -> usable; 1 file(s) excluded"
     )
 
 
@@ -300,8 +305,8 @@ def test_manifest_excludes_checksum_mismatch_and_notes_extra(indexed_corpus):
     assert rows.loc["metal.00000", "reason"].startswith("checksum mismatch: md5 ")
     assert (rows.loc["metal.00099", "status"], rows.loc["metal.00099", "notes"]) == ("ok", "extra: not in index.json")
     assert problems[["path", "kind"]].values.tolist() == [
-        ["genres_original/blues/blues.00001.wav", "missing"],
         ["genres_original/metal/metal.00099.wav", "extra"],
+        ["genres_original/blues/blues.00001.wav", "missing"],
         ["genres_original/metal/metal.00000.wav", "checksum"],
     ]
 
@@ -315,15 +320,17 @@ def test_md5_of_another_format_is_not_compared(tmp_path):
 
 
 def test_only_one_readable_genre_is_not_usable_and_the_cli_says_so(tmp_path, capsys):
-    tone(tmp_path / "rock" / "r.wav")
+    tone(tmp_path / "rock" / "r.wav", seconds=3.0)
     garbage(tmp_path / "jazz" / "j.wav")
     assert not datasets.validate(tmp_path).usable
-    assert cli.main(["validate", str(tmp_path)]) == 1
+    assert cli.main(["validate", "-q", str(tmp_path)]) == 2
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"{(tmp_path / 'jazz' / 'j.wav').as_posix()}: unreadable: cannot decode audio")
-    assert out[-1].endswith("problems: 1 corrupt -> NOT usable: readable audio in fewer than two genres")
-    tone(tmp_path / "jazz" / "j2.wav")
-    assert cli.main(["validate", str(tmp_path)]) == 0
+    assert out[0].startswith(f"{(tmp_path / 'jazz' / 'j.wav').as_posix()}: cannot decode audio")
+    assert out[-1].endswith("problems: 1 corrupt -> NOT usable: usable audio in fewer than two genres")
+    tone(tmp_path / "jazz" / "j2.wav", seconds=3.0)
+    assert cli.main(["validate", "-q", str(tmp_path)]) == 1  # usable, one file excluded
+    (tmp_path / "jazz" / "j.wav").unlink()
+    assert cli.main(["validate", "-q", str(tmp_path)]) == 0
 
 
 @pytest.mark.parametrize(
@@ -454,17 +461,18 @@ def test_gtzan_mini_validates_against_mirdata_index(shared_data):
     report = datasets.validate(shared_data / "gtzan-mini", index=index)
     assert report.usable and report.counts == {"missing": 900}
     assert report.summary().endswith(
-        "100 audio files, 100 readable, in 10 genre folders; checked against mirdata_gtzan_genre_index.json; "
+        "100 audio files, 100 usable, in 10 genre folders; checked against mirdata_gtzan_genre_index.json; "
         "problems: 900 missing -> usable"
     )
+    assert report.exit_status == 0  # missing clips are reported; nothing present is broken
 
 
 @pytest.mark.shared_data
 def test_real_corrupt_gtzan_file_is_reported_and_excluded(shared_data, tmp_path):
     bad = shared_data / "bad-audio" / "jazz.00054.wav"
     report = datasets.validate(shared_data / "bad-audio")
-    assert f"{bad.as_posix()}: unreadable: cannot decode audio (Format not recognised). The file is corrupt" in (
-        " ".join(report.problems)
+    assert f"{bad.as_posix()}: cannot decode audio (Format not recognised). The file is corrupt" in (
+        " ".join(report.lines)
     )
     assert report.counts == {"misplaced": 1, "corrupt": 1} and not report.usable
 
@@ -476,7 +484,7 @@ def test_real_corrupt_gtzan_file_is_reported_and_excluded(shared_data, tmp_path)
     table, _ = manifest(tmp_path, "gtzan", index={t: index[t] for t in ("jazz.00054", "blues.00000")})
     row = table.set_index("track_id").loc["jazz.00054"]
     assert row["status"] == "excluded"
-    assert row["reason"].startswith("unreadable: cannot decode audio (Format not recognised)")
+    assert row["reason"].startswith("cannot decode audio (Format not recognised)")
     assert "checksum mismatch" in row["reason"]  # the Kaggle copy is not mirdata's original either
 
 

@@ -10,14 +10,14 @@ import pytest
 import soundfile as sf
 
 from genrelab import features
-from genrelab.errors import AudioError, DataError
+from genrelab.errors import DataError
 
 SR = 22050
 EXACT = [c for c in features.FEATURE_COLUMNS if c != "tempo"]  # HPSS included: see features._legacy_hpss
 PARITY_CLIPS = ["blues.00000", "classical.00003", "rock.00007"]
 
 
-def tone(freq: float = 1000.0, seconds: float = 2.0, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+def tone(freq: float = 1000.0, seconds: float = 3.0, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     t = np.arange(int(seconds * SR)) / SR
     y = 0.5 * np.sin(2 * np.pi * freq * t) + noise * np.random.default_rng(seed).standard_normal(len(t))
     return y.astype(np.float32)
@@ -66,7 +66,7 @@ def public30(shared_data):
 
 def test_30s_table_matches_the_public_table(shared_data, public30):
     paths = [clip_path(shared_data, t) for t in PARITY_CLIPS]
-    ours = features.extract_table(paths, progress=False)
+    ours = features.extract_table(paths, progress=False).table
     assert ours.columns.tolist() == list(features.COLUMNS)
     assert ours["filename"].tolist() == [f"{t}.wav" for t in PARITY_CLIPS]
     public = public30.set_index("filename").loc[ours["filename"]]
@@ -78,7 +78,7 @@ def test_30s_table_matches_the_public_table(shared_data, public30):
 
 def test_3s_table_matches_the_public_rows(shared_data):
     public3 = pd.read_csv(shared_data / "kaggle" / "features_3_sec_mini.csv")
-    ours = features.extract_table(clip_path(shared_data, "classical.00000"), segment_seconds=3.0, progress=False)
+    ours = features.extract_table(clip_path(shared_data, "classical.00000"), segment_seconds=3.0, progress=False).table
     assert ours["filename"].tolist() == [f"classical.00000.{k}.wav" for k in range(10)]
     assert (ours["length"] == 66149).all()
     # The full 3 s table is not at hand: its 300 shared rows (3 genres) spread less than it, so
@@ -127,8 +127,8 @@ def test_hpss_signals_end_in_the_zeros_of_old_librosa():
 
 def test_tone_has_its_frequency_as_centroid(tmp_path):
     path = write(tmp_path / "tone.00000.wav", tone(1000.0))
-    row = features.extract_table(path, progress=False).iloc[0]
-    assert row["length"] == 2 * SR
+    row = features.extract_table(path, progress=False).table.iloc[0]
+    assert row["length"] == 3 * SR
     assert row["spectral_centroid_mean"] == pytest.approx(1000.0, rel=0.02)
     assert row["rolloff_mean"] == pytest.approx(1000.0, rel=0.05)
     assert row["zero_crossing_rate_mean"] == pytest.approx(2 * 1000.0 / SR, rel=0.02)
@@ -137,15 +137,16 @@ def test_tone_has_its_frequency_as_centroid(tmp_path):
 
 def test_segment_rows_and_names(tmp_path):
     write(tmp_path / "x" / "song.v2.flac", tone(seconds=7.0))  # 7 s: 3 s, 3 s and a 1 s tail (dropped)
-    table = features.extract_table(tmp_path, segment_seconds=3.0, progress=False)
+    table = features.extract_table(tmp_path, segment_seconds=3.0, progress=False).table
     assert table["filename"].tolist() == ["song.v2.0.flac", "song.v2.1.flac"]
     assert table["length"].tolist() == [66149, 66149]
 
 
 def test_silence_gives_zeros_not_errors(tmp_path):
     path = write(tmp_path / "quiet.wav", np.zeros(3 * SR, dtype=np.float32))
-    with pytest.warns(UserWarning, match="tuning"):
-        row = features.extract_table(path, progress=False).iloc[0]
+    result = features.extract_table(path, progress=False)
+    row = result.table.iloc[0]
+    assert [(p.kind, p.action) for p in result.problems] == [("silent", "kept, flagged")]
     assert row["tempo"] == 0.0 and row["spectral_centroid_mean"] == 0.0 and row["rms_mean"] == 0.0
     assert np.isfinite(row[list(features.FEATURE_COLUMNS)].to_numpy(dtype=float)).all()
 
@@ -163,7 +164,7 @@ def test_split_filenames_round_trip():
 
 def test_split_filenames_of_an_extracted_table(tmp_path):
     write(tmp_path / "pop.00001.wav", tone(seconds=6.0))
-    table = features.extract_table(tmp_path, segment_seconds=3.0, progress=False)
+    table = features.extract_table(tmp_path, segment_seconds=3.0, progress=False).table
     split = features.split_filenames(table["filename"], segmented=True)
     assert split["track_id"].tolist() == ["pop.00001"] * 2 and split["segment"].tolist() == [0, 1]
 
@@ -178,8 +179,14 @@ def test_find_audio_files_recurses_sorts_and_filters(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).touch()
     (tmp_path / "a" / "notes.txt").touch()
-    found = features.find_audio_files([tmp_path / "b", tmp_path / "a"])
+    (tmp_path / "a" / ".DS_Store").touch()
+    (tmp_path / "a" / ".trash").mkdir()
+    (tmp_path / "a" / ".trash" / "old.wav").touch()
+    found, ignored = features.find_audio_files([tmp_path / "b", tmp_path / "a"])
     assert [p.name for p in found] == ["a.00002.mp3", "c.00000.flac", "b.00001.wav"]
+    assert sorted((Path(p.path).name, p.kind, p.action.split(";")[0]) for p in ignored) == [
+        (".DS_Store", "hidden", "ignored"), ("notes.txt", "non_audio", "ignored"), ("old.wav", "hidden", "ignored")
+    ]
 
 
 def test_find_audio_files_refuses_colliding_names_and_missing_inputs(tmp_path):
@@ -198,22 +205,36 @@ def test_find_audio_files_refuses_colliding_names_and_missing_inputs(tmp_path):
 # -- errors ----------------------------------------------------------------------------------
 
 
-def test_corrupt_file_raises_audio_error_naming_it(tmp_path):
+def test_corrupt_file_is_left_out_naming_it_and_the_good_file_is_kept(tmp_path):
     bad = tmp_path / "jazz.00054.wav"
     bad.write_bytes(b"\x00garbage, no RIFF header" * 100)
-    with pytest.raises(AudioError, match="jazz.00054.wav"):
-        features.extract_table(bad, progress=False)
+    good = write(tmp_path / "jazz.00001.wav", tone())
+    result = features.extract_table([bad, good], progress=False)
+    assert result.table["filename"].tolist() == ["jazz.00001.wav"]
+    [problem] = result.failed
+    assert (problem.path, problem.kind, problem.action) == (str(bad), "corrupt", "left out of the table")
+    assert problem.problem.startswith("cannot decode audio")
 
 
 def test_real_corrupt_gtzan_file(shared_data):
-    with pytest.raises(AudioError, match="jazz.00054.wav"):
-        features.extract_table(shared_data / "bad-audio" / "jazz.00054.wav", progress=False)
+    result = features.extract_table(shared_data / "bad-audio" / "jazz.00054.wav", progress=False)
+    assert result.table.empty and [p.kind for p in result.failed] == ["corrupt"]
+    assert result.failed[0].path.endswith("jazz.00054.wav")
 
 
-def test_too_short_file_raises_audio_error(tmp_path):
-    path = write(tmp_path / "blip.wav", tone(seconds=0.05))
-    with pytest.raises(AudioError, match="blip.wav.*too short"):
-        features.extract_table(path, progress=False)
+def test_too_short_file_is_left_out(tmp_path):
+    path = write(tmp_path / "blip.wav", tone(seconds=2.0))
+    result = features.extract_table(path, progress=False)
+    assert result.table.empty
+    assert [p.problem for p in result.failed] == [
+        "too short: 2.00 s, less than one 3 s segment. Use a recording of at least 3 s."
+    ]
+    # Asked for shorter files, the same clip is computed (and a 0.05 s blip is still refused, by the
+    # features' own length rule, which needs one 2048-sample frame).
+    assert len(features.extract_table(path, progress=False, min_seconds=1.0).table) == 1
+    blip = write(tmp_path / "tiny.wav", tone(seconds=0.05))
+    [problem] = features.extract_table(blip, progress=False, min_seconds=0.01).failed
+    assert problem.kind == "too_short" and "too short for the features" in problem.problem
 
 
 # -- cache and parallel runs -----------------------------------------------------------------
@@ -223,18 +244,18 @@ def test_cache_is_reused_and_invalidated_when_the_file_changes(tmp_path, monkeyp
     audio_dir, cache = tmp_path / "audio", tmp_path / "cache"
     write(audio_dir / "a.00000.wav", tone(500.0))
     write(audio_dir / "b.00000.wav", tone(2000.0))
-    first = features.extract_table(audio_dir, cache_dir=cache, progress=False)
+    first = features.extract_table(audio_dir, cache_dir=cache, progress=False).table
     assert len(list(cache.glob("*.npz"))) == 2
 
     calls = []
     compute = features.tracks_features
     monkeypatch.setattr(features, "tracks_features", lambda *a, **k: calls.append(a[0].name) or compute(*a, **k))
-    again = features.extract_table(audio_dir, cache_dir=cache, progress=False)
+    again = features.extract_table(audio_dir, cache_dir=cache, progress=False).table
     assert calls == []  # everything read from the cache
     pd.testing.assert_frame_equal(again, first)
 
     write(audio_dir / "b.00000.wav", tone(3000.0))  # same name, new content
-    changed = features.extract_table(audio_dir, cache_dir=cache, progress=False)
+    changed = features.extract_table(audio_dir, cache_dir=cache, progress=False).table
     assert calls == ["b.00000.wav"]
     assert changed.loc[1, "spectral_centroid_mean"] == pytest.approx(3000.0, rel=0.02)
     pd.testing.assert_series_equal(changed.loc[0], first.loc[0])
@@ -250,15 +271,15 @@ def test_extract_tables_decodes_each_file_once_and_equals_extract_table(tmp_path
     loads = []
     load = features.audio.load
     monkeypatch.setattr(features.audio, "load", lambda path, **k: loads.append(Path(path).name) or load(path, **k))
-    tables = features.extract_tables(tmp_path / "audio", cache_dir=tmp_path / "cache", progress=False)
+    tables = features.extract_tables(tmp_path / "audio", cache_dir=tmp_path / "cache", progress=False).tables
     assert list(tables) == [30.0, 3.0]
     assert loads == ["a.00000.wav", "b.00000.wav"]  # one decode per file for both tables
     for seconds, table in tables.items():
-        pd.testing.assert_frame_equal(table, features.extract_table(tmp_path / "audio", seconds, progress=False))
+        pd.testing.assert_frame_equal(table, features.extract_table(tmp_path / "audio", seconds, progress=False).table)
     assert tables[3.0]["filename"].tolist() == ["a.00000.0.wav", "a.00000.1.wav", "b.00000.0.wav"]
     # Entries are per length: extract_table reads the ones extract_tables wrote, without decoding.
     loads.clear()
-    cached = features.extract_table(tmp_path / "audio", 3.0, cache_dir=tmp_path / "cache", progress=False)
+    cached = features.extract_table(tmp_path / "audio", 3.0, cache_dir=tmp_path / "cache", progress=False).table
     assert loads == []
     pd.testing.assert_frame_equal(cached, tables[3.0])
 
@@ -267,7 +288,7 @@ def test_identical_files_share_a_cache_entry_but_keep_their_names(tmp_path):
     y = tone(700.0)
     write(tmp_path / "audio" / "metal.00058.wav", y)
     write(tmp_path / "audio" / "rock.00016.wav", y)
-    table = features.extract_table(tmp_path / "audio", cache_dir=tmp_path / "cache", progress=False)
+    table = features.extract_table(tmp_path / "audio", cache_dir=tmp_path / "cache", progress=False).table
     assert table["filename"].tolist() == ["metal.00058.wav", "rock.00016.wav"]
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
     assert len(features.duplicate_feature_rows(table)) == 1
@@ -275,9 +296,9 @@ def test_identical_files_share_a_cache_entry_but_keep_their_names(tmp_path):
 
 def test_parallel_run_equals_serial_run(tmp_path):
     for k, freq in enumerate([300.0, 900.0, 2700.0]):
-        write(tmp_path / f"t.0000{k}.wav", tone(freq, seconds=1.0))
-    serial = features.extract_table(tmp_path, segment_seconds=3.0, progress=False)
-    parallel = features.extract_table(tmp_path, segment_seconds=3.0, jobs=2, progress=False)
+        write(tmp_path / f"t.0000{k}.wav", tone(freq, seconds=4.0))
+    serial = features.extract_table(tmp_path, segment_seconds=3.0, progress=False).table
+    parallel = features.extract_table(tmp_path, segment_seconds=3.0, jobs=2, progress=False).table
     pd.testing.assert_frame_equal(parallel, serial)
 
 

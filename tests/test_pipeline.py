@@ -34,6 +34,15 @@ def test_book_is_built_with_the_data_chapter(built_project):
     assert "Duplicates" in text and "cross labels" in text
 
 
+def test_every_citation_is_rendered_not_printed_raw(built_project):
+    pages = list((built_project / "book/_build/html").rglob("*.html"))
+    raw = [page.name for page in pages if "{cite}" in page.read_text()]
+    assert pages and raw == []
+    cnn = next(page for page in pages if page.name == "05-cnn.html").read_text()
+    assert "Pons" in cnn and "references.html" in cnn  # the random-weights note cites through the role
+
+
+
 def test_duplicates_found_are_exactly_the_injected_ones(built_project):
     meta = pd.read_csv(built_project / "data/raw/metadata.csv", keep_default_na=False)
     injected = {frozenset(p) for p in zip(meta["track_id"], meta["duplicate_of"]) if p[1]}

@@ -2,8 +2,9 @@
 
 Everything that reads audio goes through :func:`load`, so resampling, downmixing and the error a
 user sees for a broken file are the same in every stage. :func:`info` reads only the header;
-:func:`count_frames` decodes a whole file without keeping it, which is how the data layer proves
-that a file is readable (a header can look fine on a file whose body is truncated or garbage).
+:func:`scan` decodes a whole file without keeping it and measures it, which is how the data layer
+proves that a file is readable (a header can look fine on a file whose body is truncated or
+garbage); :func:`declared_frames` reads what a WAV or AU header declares, to catch truncation.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from genrelab.errors import AudioError
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".au")
 DEFAULT_SR = 22050
-_BLOCK_FRAMES = 1 << 16  # frames per block in count_frames: bounded memory for long files
+_BLOCK_FRAMES = 1 << 16  # frames per block in scan: bounded memory for long files
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class AudioInfo:
     path: Path
     sample_rate: int  # Hz
     channels: int
-    frames: int  # samples per channel; for MP3 an estimate until decoded (see count_frames)
+    frames: int  # samples per channel; for MP3 an estimate until decoded (see scan)
 
     @property
     def duration(self) -> float:
@@ -47,32 +48,116 @@ def info(path: str | Path) -> AudioInfo:
     try:
         meta = sf.info(str(path))
     except Exception as err:  # soundfile raises several types for broken files
-        raise AudioError(_unreadable(path, err)) from err
+        raise _undecodable(path, err) from err
     return AudioInfo(path=path, sample_rate=int(meta.samplerate), channels=int(meta.channels), frames=int(meta.frames))
 
 
-def count_frames(path: str | Path) -> int:
-    """Decode all of ``path`` block by block and return the number of frames (samples per channel).
+@dataclass(frozen=True)
+class AudioScan:
+    """What a full decode of a file measured (:func:`scan`)."""
 
-    Memory stays bounded whatever the file's length. Raises :class:`AudioError` naming the file if
-    any part fails to decode or holds non-finite samples.
+    path: Path
+    sample_rate: int  # Hz
+    channels: int
+    frames: int  # decoded samples per channel
+    header_frames: int  # what the decoder's header read said (libsndfile; an estimate for MP3)
+    declared_frames: int | None  # what the container's own size field declares (WAV, AU); None: no such field
+    peak: float  # max |sample| over all channels, full scale = 1
+    rms: float  # root mean square over all samples
+    full_scale: int  # samples (all channels) with |x| >= FULL_SCALE
+
+    @property
+    def duration(self) -> float:
+        """Decoded seconds."""
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+FULL_SCALE = 0.999  # |x| at or above this counts as clipped (16-bit full scale 32767 reads as 0.99997)
+
+
+def scan(path: str | Path) -> AudioScan:
+    """Decode all of ``path`` block by block and measure it: length, level, full-scale samples.
+
+    Memory stays bounded whatever the file's length. A file with zero samples is returned as such
+    (``frames == 0``); deciding what is usable is :mod:`genrelab.checks`' job. Raises
+    :class:`AudioError` naming the file if any part fails to decode (``kind="corrupt"``) or holds
+    non-finite samples (``kind="non_finite"``, with the time of the first one).
     """
     path = _existing(path)
-    frames = 0
+    header = info(path)
+    frames, peak, squares, full = 0, 0.0, 0.0, 0
     try:
         with sf.SoundFile(str(path)) as f:
             # Plain reads, not SoundFile.blocks: blocks() ignores short reads, so on a truncated
             # file it yields stale buffer contents up to the header's frame count.
             while len(block := f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)):
-                if not np.isfinite(block).all():
-                    where = f"near {frames / f.samplerate:.2f} s"
-                    raise AudioError(f"{path}: holds NaN or infinite samples {where}. {_FIX}")
+                finite = np.isfinite(block)
+                if not finite.all():
+                    first = frames + int(np.flatnonzero(~finite.all(axis=1))[0])
+                    raise AudioError(
+                        f"{path}: holds NaN or infinite samples (the first at {first / f.samplerate:.3f} s). "
+                        f"{_FIX}", kind="non_finite",
+                    )  # fmt: skip
+                magnitude = np.abs(block)
+                peak = max(peak, float(magnitude.max()))
+                squares += float(np.dot(block.ravel().astype(np.float64), block.ravel()))
+                full += int(np.count_nonzero(magnitude >= FULL_SCALE))
                 frames += len(block)
     except AudioError:
         raise
     except Exception as err:
-        raise AudioError(_unreadable(path, err)) from err
-    return frames
+        raise _undecodable(path, err) from err
+    n = frames * header.channels
+    return AudioScan(
+        path=path, sample_rate=header.sample_rate, channels=header.channels, frames=frames,
+        header_frames=header.frames, declared_frames=declared_frames(path), peak=peak,
+        rms=float(np.sqrt(squares / n)) if n else 0.0, full_scale=full,
+    )  # fmt: skip
+
+
+def declared_frames(path: str | Path) -> int | None:
+    """Frames per channel that the container's own size field declares, read from the header bytes.
+
+    WAV (the ``data`` chunk's size) and AU (the header's data size) only; ``None`` for other
+    formats, for an unknown size (streamed files write 0xFFFFFFFF) and for headers it cannot
+    parse. libsndfile reads a truncated WAV quietly, counting the frames actually present, so this
+    is how a truncation shows: declared > decoded.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return _wav_declared_frames(head)
+    if head[:4] == b".snd" and len(head) >= 24:
+        return _au_declared_frames(head)
+    return None
+
+
+def _wav_declared_frames(head: bytes) -> int | None:
+    block_align, pos = None, 12
+    while pos + 8 <= len(head):
+        chunk, size = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if chunk == b"fmt " and pos + 22 <= len(head):
+            block_align = int.from_bytes(head[pos + 20 : pos + 22], "little")
+        elif chunk == b"data":
+            if not block_align or size == 0xFFFFFFFF:
+                return None
+            return size // block_align
+        pos += 8 + size + (size & 1)  # chunks are padded to an even length
+    return None
+
+
+_AU_BYTES = {1: 1, 2: 1, 3: 2, 4: 3, 5: 4, 6: 4, 7: 8, 27: 1}  # encoding -> bytes per sample
+
+
+def _au_declared_frames(head: bytes) -> int | None:
+    size, encoding, channels = (int.from_bytes(head[k : k + 4], "big") for k in (8, 12, 20))
+    width = _AU_BYTES.get(encoding)
+    if size == 0xFFFFFFFF or not width or not channels:
+        return None
+    return size // (width * channels)
 
 
 def load(path: str | Path, sr: int | None = DEFAULT_SR, mono: bool = True) -> tuple[np.ndarray, int]:
@@ -101,11 +186,11 @@ def load(path: str | Path, sr: int | None = DEFAULT_SR, mono: bool = True) -> tu
     try:
         data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as err:
-        raise AudioError(_unreadable(path, err)) from err
+        raise _undecodable(path, err) from err
     if data.shape[0] == 0:
-        raise AudioError(f"{path}: the file holds no samples. {_FIX}")
+        raise AudioError(f"{path}: the file holds no samples. {_FIX}", kind="empty")
     if not np.isfinite(data).all():
-        raise AudioError(f"{path}: holds NaN or infinite samples. {_FIX}")
+        raise AudioError(f"{path}: holds NaN or infinite samples. {_FIX}", kind="non_finite")
     y = data.T  # (channels, n)
     if mono:
         y = y.mean(axis=0) if y.shape[0] > 1 else y[0]
@@ -117,18 +202,29 @@ def load(path: str | Path, sr: int | None = DEFAULT_SR, mono: bool = True) -> tu
     return np.ascontiguousarray(y, dtype=np.float32), int(native_sr)
 
 
-_FIX = "Replace it with a good copy, or remove it (it is listed as excluded meanwhile)."
+_FIX = "Replace it with a good copy, or remove it."
 
 
 def _existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
-        raise AudioError(f"{path}: no such file. Check the path (and data.root in params.yaml).")
+        raise AudioError(f"{path}: no such file. Check the path (and data.root in params.yaml).", kind="unreadable")
     return path
+
+
+def _undecodable(path: Path, err: Exception) -> AudioError:
+    """The error for a file libsndfile refused: empty (0 bytes), or corrupt / not audio."""
+    try:
+        if path.stat().st_size == 0:
+            return AudioError(f"{path}: the file is empty (0 bytes). {_FIX}", kind="empty")
+    except OSError as os_err:
+        return AudioError(f"{path}: cannot read the file ({os_err.strerror}). Check its permissions.", kind="unreadable")
+    return AudioError(_unreadable(path, err))
 
 
 def _unreadable(path: Path, err: Exception) -> str:
     reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+
     # libsndfile says "Error opening '<path>': <why>"; the path already starts our message.
     reason = reason.split("': ", 1)[-1].rstrip(".")
     return f"{path}: cannot decode audio ({reason}). The file is corrupt or not audio. {_FIX}"

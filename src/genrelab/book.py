@@ -14,6 +14,7 @@ import pandas as pd
 
 from genrelab.config import load_params
 from genrelab.errors import DataError
+from genrelab.manifest import usable_tracks
 
 INTERIM_DIR = Path("data/interim")
 SOURCE_TEXT = {
@@ -34,13 +35,13 @@ def data_summary(interim_dir: str | Path, source: str) -> str:
     manifest = _read(interim / "manifest.csv")
     splits = _read(interim / "splits.csv")
     duplicates = _read(interim / "duplicates.csv")
-    ok = manifest[manifest["status"] == "ok"]
-    excluded = manifest[manifest["status"] != "ok"]
+    ok = usable_tracks(manifest)
+    n_excluded = len(manifest) - len(ok)
     n_artists = ok["artist"].replace("", pd.NA).dropna().nunique()
     lines = [
         f"This build ran on {SOURCE_TEXT.get(source, source)}",
         "",
-        f"- **{len(manifest)}** audio files found; **{len(ok)}** used, **{len(excluded)}** excluded "
+        f"- **{len(manifest)}** audio files found; **{len(ok)}** used, **{n_excluded}** excluded "
         "(each listed with its reason in the data chapter).",
         f"- **{ok['genre'].nunique()}** classes, **{n_artists}** known artists, "
         f"**{pd.to_numeric(ok['duration_s']).sum() / 3600:.2f} h** of audio.",

@@ -30,32 +30,68 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from genrelab.checks import write_problems
     from genrelab.datasets import validate
 
-    report = validate(args.data_dir, index=args.index, progress=not args.quiet)
-    shown = report.problems if args.max_lines is None else report.problems[-args.max_lines :]
-    if len(shown) < len(report.problems):
-        print(f"... {len(report.problems) - len(shown)} more problem lines (see --max-lines)")
+    report = validate(args.data_dir, index=args.index, segment_seconds=args.segment_seconds, jobs=args.jobs,
+                      progress=not args.quiet)  # fmt: skip
+    lines = report.lines
+    shown = lines if args.max_lines is None else lines[len(lines) - min(args.max_lines, len(lines)) :]
+    if len(shown) < len(lines):
+        print(f"... {len(lines) - len(shown)} more problem lines (see --max-lines)")
     for line in shown:
         print(line)
+    if args.problems:
+        print(f"wrote {len(report.problems)} problems to {write_problems(report.problems, args.problems)}")
     print(report.summary())
-    return 0 if report.usable else 1
+    return report.exit_status
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
+    from genrelab.checks import exit_status, failed, problems_path, write_problems
     from genrelab.features import extract_table
 
-    table = extract_table(
+    result = extract_table(
         args.inputs,
         segment_seconds=args.segment_seconds,
         jobs=args.jobs,
         cache_dir=args.cache,
         progress=not args.quiet,
     )
+    table, problems = result.table, result.problems
+    n_files = table["filename"].map(_track_name(args.segment_seconds)).nunique()
+    _report(problems)
+    status = exit_status(n_files, problems)
+    if status == 2 or (status == 1 and args.strict):
+        why = "not one file was usable" if status == 2 else f"--strict: {len(failed(problems))} file(s) failed"
+        print(f"genrelab features: wrote nothing ({why})", file=sys.stderr)
+        return status
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
-    print(f"wrote {len(table)} rows x {table.shape[1]} columns to {args.out}")
-    return 0
+    print(f"wrote {len(table)} rows x {table.shape[1]} columns ({n_files} files) to {args.out}")
+    if problems:
+        print(f"wrote {len(problems)} problems to {write_problems(problems, problems_path(args.out))}")
+    return status
+
+
+def _track_name(segment_seconds: float):
+    """filename -> the file it comes from (segment rows are named ``<stem>.<k><ext>``)."""
+    if segment_seconds >= 30:
+        return lambda name: name
+    return lambda name: name.rsplit(".", 2)[0] + "." + name.rsplit(".", 1)[-1]
+
+
+def _report(problems) -> None:
+    """Each problem on its own line on stderr, the files left out last; conversions only counted."""
+    from genrelab.checks import sort_problems
+
+    converted = [p for p in problems if p.kind == "conversion"]
+    for problem in sort_problems(p for p in problems if p.kind != "conversion"):
+        label = "error" if problem.severity == "error" else "warning"
+        print(f"{label}: {problem.line()}", file=sys.stderr)
+    if converted:
+        print(f"note: {len(converted)} file(s) resampled or downmixed on load (listed in the problems file)",
+              file=sys.stderr)
 
 
 def _cmd_scores(args: argparse.Namespace) -> int:
@@ -68,11 +104,19 @@ def _cmd_scores(args: argparse.Namespace) -> int:
 
 def _cmd_spectrograms(args: argparse.Namespace) -> int:
     from genrelab.config import load_params
-    from genrelab.stages import run_spectrograms
+    from genrelab.errors import AudioError
+    from genrelab.stages.spectrograms import run_spectrograms
 
-    result = run_spectrograms(load_params(args.params), progress=not args.quiet)
+    try:
+        result = run_spectrograms(load_params(args.params), progress=not args.quiet, strict=args.strict)
+    except AudioError as err:  # --strict and some tracks failed
+        print(f"genrelab spectrograms: error: {err}", file=sys.stderr)
+        return 1
+    _report(result.problems)
     print(f"wrote spectrograms of {result.n_tracks} tracks ({result.n_segments} segments) to {result.out_dir}")
-    return 0
+    if result.problems:
+        print(f"{len(result.problems)} track(s) failed and were left out (listed in {result.out_dir / 'problems.csv'})")
+    return 1 if result.problems else 0
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
@@ -115,15 +159,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "validate",
-        help="check an audio folder against an md5 index",
-        description="Check every audio file of DATA_DIR: readable, and (with --index) matching a "
-        "mirdata-style md5 index. Prints one line per problem (missing, extra, corrupt, checksum). "
-        "Exit status 0 when the folder is usable, 1 when it is not.",
+        help="check an audio folder (every file decoded) and, optionally, an md5 index",
+        description="Decode every audio file of DATA_DIR and check it as the study's manifest does:\n"
+        "corrupt, empty, non-finite samples, truncated (the header declares more than the file\n"
+        "holds), too short for one segment, silent, clipped, resampled or downmixed on load; with\n"
+        "--index, missing, extra and checksum mismatches against a mirdata-style md5 index; and\n"
+        "non-audio, hidden and misplaced files and empty genre folders. One line per problem:\n"
+        "<file>: <what is wrong and the fix> [<what the study does>], the most serious last.\n\n"
+        "exit status: 0 every file usable (warnings allowed), 1 some files would be excluded,\n"
+        "2 not usable (usable audio in fewer than two genres) or a usage error.",
+        epilog="example:\n  genrelab validate data/raw --index mirdata_gtzan_genre_index.json --problems problems.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data_dir", type=Path, help="folder of <genre>/<file> audio")
+    p.add_argument("data_dir", type=Path, help="folder of <genre>/<file> audio, or a GTZAN root")
     p.add_argument("--index", type=Path, default=None, metavar="INDEX.json", help="mirdata-style index with md5s")
+    p.add_argument("--segment-seconds", type=float, default=3.0, metavar="S",
+                   help="a file shorter than one segment is too short (default 3, as prepare.segment_seconds)")
+    p.add_argument("--problems", type=Path, default=None, metavar="FILE.csv",
+                   help="also write the problems as a table (path, kind, problem, action)")
     p.add_argument("--max-lines", type=int, default=None, metavar="N",
                    help="print only the N most serious problem lines (default: all)")
+    p.add_argument("--jobs", type=int, default=2, metavar="N", help="files read at once (threads; default 2)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_validate)
 
@@ -132,7 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="extract the 57 GTZAN-table features",
         description="Extract the 57 features of the public GTZAN tables, one row per file\n"
         "(--segment-seconds 30) or per 3 s segment (--segment-seconds 3). Columns and order\n"
-        "match features_30_sec.csv / features_3_sec.csv, without the label column.",
+        "match features_30_sec.csv / features_3_sec.csv, without the label column.\n\n"
+        "Each file is checked first, as `genrelab validate` does. A file that cannot be used\n"
+        "(corrupt, empty, non-finite samples, shorter than 3 s) gets an error line on stderr and no\n"
+        "rows; a suspicious one (truncated, silent, clipped) a warning line, and its rows. Every\n"
+        "problem goes to FILE.problems.csv beside FILE.csv.\n\n"
+        "exit status: 0 every file written, 1 some files failed (the table holds the rest),\n"
+        "2 no usable file or a usage error. With --strict, a failure writes nothing.",
         epilog="example:\n  genrelab features data/raw --out features_3s.csv --segment-seconds 3 --jobs 2 \\\n"
         "      --cache .cache/features\n\n"
         "speed: about 0.2 CPU s per 30 s clip and table; both tables for 1000 GTZAN clips\n"
@@ -144,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segment-seconds", type=float, default=30.0, choices=[3.0, 30.0], help="3 or 30 (default 30)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel worker processes; one per core is right (default 1)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR", help="per-track cache, so reruns resume")
+    p.add_argument("--strict", action="store_true", help="write nothing if any file fails")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_features)
 
@@ -162,9 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the spectrograms stage: log-mel arrays and pictures of every usable track",
         description="Compute the log-mel spectrogram of every usable track of the manifest, per "
         "segment and per clip, into data/spectrograms (float32 .npy + index .csv + PNG pictures), "
-        "with the settings of params.yaml's `spectrograms` section. Cached per track.",
+        "with the settings of params.yaml's `spectrograms` section. Cached per track. A track "
+        "that fails to decode is left out and listed in data/spectrograms/problems.csv. "
+        "Exit status: 0 all written, 1 some tracks failed (the rest written), 2 nothing usable "
+        "or a usage error; with --strict a failure writes nothing.",
     )
     p.add_argument("--params", type=Path, default=Path("params.yaml"))
+    p.add_argument("--strict", action="store_true", help="write nothing if any track fails")
+
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_spectrograms)
 

@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in problems:
         print(line)
     if problems:
-        print("The demo corpus is no longer byte-identical to its pin: find what changed the generator's output.")
+        print("The demo corpus is no longer byte-identical to its pin: find what changed the generator's output. "
+              f"If data/raw holds your own data now, delete the `meta:` block of {args.dvc_file} (see README).")
+
         return 1
     print(f"{args.dvc_file}: the regenerated demo corpus matches its pin")
     return 0

@@ -15,31 +15,38 @@ Layouts (the ``data.source`` parameter)
 A track's genre is the name of its folder and its id is its file name without extension; two files
 with the same id stop the scan with a :class:`DataError` naming both.
 
-Reported, never skipped silently: files in a genre folder that are not audio, genre folders without
-audio, folders nested in a genre folder, audio files outside any genre folder. Files beside the
-genre folders (``metadata.csv``, a README) and hidden folders (``.git``) are not part of a corpus.
+Reported, never skipped silently: files in a genre folder that are not audio, hidden files in a
+genre folder (``.DS_Store``, macOS ``._name.wav`` shadows), genre folders without audio, folders
+nested in a genre folder, audio files outside any genre folder. Files beside the genre folders
+(``metadata.csv``, a README) and hidden folders (``.git``) are not part of a corpus.
+
+Every audio file is decoded completely and checked by :func:`genrelab.checks.check_file`; the
+problem kinds, their severity and the exit-status rule are :mod:`genrelab.checks`'.
 
 An unknown artist is the empty string ``""``, never NaN: pandas' ``groupby`` drops NaN keys, which
-would silently drop those tracks from artist-grouped splits. :func:`read_manifest` reads a
+would silently drop those tracks from artist-grouped splits. :func:`genrelab.manifest.read_manifest` reads a
 manifest back keeping ``""`` (and ids such as ``000002`` as text).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 import pandas as pd
-from tqdm import tqdm
 
-from genrelab import audio
-from genrelab.errors import AudioError, DataError
+from genrelab import audio, checks
+from genrelab.checks import EXCLUDED, Problem
+from genrelab.errors import DataError
+from genrelab.manifest import EXCLUDED as EXCLUDED_STATUS
+from genrelab.manifest import MANIFEST_COLUMNS, USABLE
 
 SOURCES = ("demo", "gtzan", "folder")
 LAYOUTS = {
@@ -52,26 +59,6 @@ GTZAN_AUDIO_FOLDERS = ("genres_original", "genres")  # Kaggle copy, original tar
 DEMO_METADATA = "metadata.csv"
 SPLIT_SUBSETS = ("train", "valid", "test")
 
-# CONTRIBUTING.md's columns, then "notes": what is worth knowing but no reason to exclude.
-MANIFEST_COLUMNS = (
-    "track_id", "path", "genre", "artist", "duration_s", "sample_rate", "channels", "md5", "status", "reason",
-    "notes",
-)
-PROBLEM_COLUMNS = ("path", "kind", "problem", "action")
-# Problem kinds in the order reports list them: the most serious last, just above the summary line.
-PROBLEM_KINDS = (
-    "missing", "extra", "unverified", "misplaced", "non_audio", "empty_genre", "truncated",
-    "too_short", "checksum", "corrupt",
-)
-EXCLUDING_KINDS = frozenset({"too_short", "checksum", "corrupt"})
-_KIND_LABELS = {  # how the validation summary counts kinds whose name is not plain words
-    "unverified": "md5 not checked",
-    "non_audio": "non-audio",
-    "empty_genre": "empty genre folder",
-    "too_short": "too short",
-    "checksum": "checksum mismatch",
-}
-_EXCLUDED = "excluded from the study"
 _MD5 = re.compile(r"[0-9a-f]{32}")
 
 
@@ -82,16 +69,6 @@ class Track:
     track_id: str  # file name without extension
     genre: str  # name of its folder
     path: str  # relative to the corpus root, posix separators
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something about a corpus a user should know; one row of the problems table."""
-
-    path: str  # relative to the corpus root (posix); for a missing file, where it was expected
-    kind: str  # one of PROBLEM_KINDS
-    problem: str  # one line, starting with what is wrong
-    action: str  # what the study does about it
 
 
 @dataclass(frozen=True)
@@ -163,7 +140,10 @@ def _scan_genre_folder(root: Path, folder: Path) -> tuple[list[Track], list[Prob
     tracks, problems = [], []
     for entry in sorted(folder.iterdir()):
         rel = _rel(root, entry)
-        if entry.is_dir():
+        if entry.name.startswith("."):
+            what = "hidden file in a genre folder (an OS or editor file, such as .DS_Store or a ._ shadow)"
+            problems.append(Problem(rel, "hidden", what, "ignored"))
+        elif entry.is_dir():
             problems.append(Problem(rel, "misplaced", "folder inside a genre folder (its files are not scanned)",
                                     "not in the study; files belong directly in <genre>/"))
         elif audio.is_audio_file(entry):
@@ -322,58 +302,39 @@ def _read_demo_metadata(root: Path) -> pd.DataFrame:
 @dataclass(frozen=True)
 class _FileCheck:
     md5: str  # of the bytes; "" when they could not be read
-    sample_rate: int  # Hz; 0 when undecodable (as are channels, frames and header_frames)
-    channels: int
-    frames: int  # decoded frames per channel
-    header_frames: int  # what the header claims
-    error: str  # "" when the whole file decoded
+    check: checks.FileCheck
+
+    @property
+    def decoded(self) -> bool:
+        return self.check.scan is not None
 
 
-def _check_file(path: Path) -> _FileCheck:
+def _check_file(root: Path, track: Track, min_seconds: float) -> _FileCheck:
     """md5 of the bytes plus a full decode: a header can look fine on a truncated or garbage body."""
+    path = root / track.path
     try:
         with open(path, "rb") as f:
             md5 = hashlib.file_digest(f, "md5").hexdigest()
     except OSError as err:
-        return _FileCheck("", 0, 0, 0, 0, f"cannot read the file ({err.strerror})")
-    try:
-        header = audio.info(path)
-        frames = audio.count_frames(path)
-    except AudioError as err:
-        return _FileCheck(md5, 0, 0, 0, 0, str(err).removeprefix(f"{path}: "))
-    return _FileCheck(md5, header.sample_rate, header.channels, frames, header.frames, "")
+        problem = Problem(track.path, "unreadable", f"cannot read the file ({err.strerror}). Check its permissions.", EXCLUDED)
+        return _FileCheck("", checks.FileCheck(None, (problem,)))
+    return _FileCheck(md5, checks.check_file(path, min_seconds=min_seconds, label=track.path))
 
 
-def _check_files(root: Path, tracks: Iterable[Track], jobs: int, progress: bool) -> list[_FileCheck]:
-    paths = [root / track.path for track in tracks]
-    if jobs == 1:
-        results: Iterable[_FileCheck] = map(_check_file, paths)
-    else:
-        from joblib import Parallel, delayed
+def _check_files(root: Path, tracks: Iterable[Track], min_seconds: float, jobs: int, progress: bool) -> list[_FileCheck]:
+    from genrelab.parallel import map_tracks
 
-        # Threads: the work is in libsndfile and hashlib, which release the GIL, and threads start
-        # at once where worker processes would spend seconds importing pandas.
-        parallel = Parallel(n_jobs=jobs, prefer="threads", return_as="generator")
-        results = parallel(delayed(_check_file)(p) for p in paths)
-    with tqdm(total=len(paths), desc="reading audio", unit="file", disable=not progress) as bar:
-        checks = []
-        for check in results:
-            checks.append(check)
-            bar.update()
-    return checks
+    # Threads: the work is in libsndfile and hashlib, which release the GIL, and threads start
+    # at once where worker processes would spend seconds importing pandas.
+    return map_tracks(_check_file, [(root, t, min_seconds) for t in tracks], jobs=jobs, backend="threads",
+                      desc="reading audio", unit="file", progress=progress)
 
 
 def _track_problems(
     track: Track, check: _FileCheck, index: Mapping[str, IndexEntry] | None, index_name: str
 ) -> list[Problem]:
-    """Problems of one file: unreadable, truncated, and (with an index) extra/unverified/checksum."""
-    found = []
-    if check.error:
-        found.append(Problem(track.path, "corrupt", f"unreadable: {check.error}", _EXCLUDED))
-    elif check.frames < check.header_frames - check.sample_rate // 10:  # >0.1 s short: not MP3 rounding
-        decoded, claimed = check.frames / check.sample_rate, check.header_frames / check.sample_rate
-        what = f"truncated? decodes to {decoded:.2f} s, its header says {claimed:.2f} s"
-        found.append(Problem(track.path, "truncated", what, "kept; duration_s is the decoded length"))
+    """The file's own problems plus (with an index) extra/unverified/checksum."""
+    found = list(check.check.problems)
     if index is not None and check.md5:
         found += _checksum_problems(track, check.md5, index, index_name)
     return found
@@ -389,7 +350,7 @@ def _checksum_problems(track: Track, md5: str, index: Mapping[str, IndexEntry], 
         return [Problem(track.path, "unverified", what, "kept")]
     if md5 != entry.md5:
         mismatch = f"checksum mismatch: md5 {md5}, {index_name} says {entry.md5} (not the original bytes)"
-        return [Problem(track.path, "checksum", mismatch, _EXCLUDED)]
+        return [Problem(track.path, "checksum", mismatch, EXCLUDED)]
     return []
 
 
@@ -410,10 +371,6 @@ def _index_locations(corpus: Corpus, index: Mapping[str, IndexEntry]) -> dict[st
     return {tid: (base / path.parent.name / path.name).as_posix() for tid, path in listed.items()}
 
 
-def _sorted(problems: Iterable[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (PROBLEM_KINDS.index(p.kind), p.path))
-
-
 def _as_index(index: Mapping[str, IndexEntry] | str | Path | None) -> tuple[Mapping[str, IndexEntry] | None, str]:
     if index is None or isinstance(index, Mapping):
         return index, "the md5 index"
@@ -429,39 +386,59 @@ class ValidationReport:
     """What :func:`validate` found in a folder."""
 
     data_dir: Path
-    problems: list[str]  # one line per problem, "<file>: <what>", most serious last
-    counts: dict[str, int]  # problem kind (PROBLEM_KINDS) -> number of problems
+    problems: list[Problem]  # paths under data_dir (posix), least serious first
     n_files: int  # audio files found, inside genre folders or not
-    readable: dict[str, int]  # genre -> files that decode completely ("" for files outside genre folders)
+    usable_files: dict[str, int]  # genre -> files the study can use ("" for files outside genre folders)
     index: Path | None
 
     @property
+    def lines(self) -> list[str]:
+        """One line per problem, ``<file>: <what is wrong and the fix> [<what the study does>]``."""
+        return [p.line() for p in self.problems]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Problem kind -> number of problems."""
+        return checks.counts(self.problems)
+
+    @property
     def usable(self) -> bool:
-        """Readable audio in at least two genres; other problems only exclude single files."""
-        return len(self.readable.keys() - {""}) >= 2
+        """Usable audio in at least two genres; other problems only exclude single files."""
+        return len(self.usable_files.keys() - {""}) >= 2
+
+    @property
+    def exit_status(self) -> int:
+        """2 when the folder is not usable, 1 when some files are not, 0 when all are."""
+        return 2 if not self.usable else checks.exit_status(1, self.problems)
 
     def summary(self) -> str:
         """One line: file and genre counts, problem counts by kind, and the verdict."""
-        n_readable = sum(self.readable.values())
         checked = f"; checked against {self.index.name}" if self.index else ""
-        trouble = ", ".join(f"{n} {_KIND_LABELS.get(k, k)}" for k in PROBLEM_KINDS if (n := self.counts.get(k, 0)))
-        verdict = "usable" if self.usable else "NOT usable: readable audio in fewer than two genres"
+        n_failed = len({p.path for p in checks.failed(self.problems)})
+        if not self.usable:
+            verdict = "NOT usable: usable audio in fewer than two genres"
+        else:
+            verdict = f"usable; {n_failed} file(s) excluded" if n_failed else "usable"
         return (
-            f"{self.data_dir}: {self.n_files} audio files, {n_readable} readable, "
-            f"in {len(self.readable.keys() - {''})} genre folders"
-            f"{checked}; problems: {trouble or 'none'} -> {verdict}"
+            f"{self.data_dir}: {self.n_files} audio files, {sum(self.usable_files.values())} usable, "
+            f"in {len(self.usable_files.keys() - {''})} genre folders"
+            f"{checked}; problems: {checks.summary(self.problems)} -> {verdict}"
         )
 
 
-def validate(data_dir: str | Path, index: str | Path | None = None, *, progress: bool = False) -> ValidationReport:
+def validate(
+    data_dir: str | Path, index: str | Path | None = None, *, segment_seconds: float = 3.0, jobs: int = 1,
+    progress: bool = False,
+) -> ValidationReport:
     """Check every audio file under ``data_dir`` and, with ``index``, against a mirdata md5 index.
 
     ``data_dir`` is a ``<genre>/<file>`` folder, or a GTZAN root holding ``genres_original/`` or
     ``genres/``. Each audio file is decoded completely, including files outside genre folders
-    (reported as misplaced, never counted towards usability). Reported: missing, extra,
-    corrupt/unreadable, checksum mismatch, md5 not comparable (the index lists another format),
-    truncated, non-audio, misplaced, empty genre folder. Raises :class:`DataError` when
-    ``data_dir`` is not a folder or the index is unreadable.
+    (reported as misplaced, never counted towards usability), and checked as the manifest checks
+    it (:func:`genrelab.checks.check_file`; shorter than ``segment_seconds`` is too short).
+    Reported besides: missing, extra, checksum mismatch, md5 not comparable (the index lists
+    another format), non-audio, hidden, misplaced, empty genre folder. Raises :class:`DataError`
+    when ``data_dir`` is not a folder or the index is unreadable.
     """
     data_dir = Path(data_dir)
     entries, index_name = _as_index(index)
@@ -470,19 +447,18 @@ def validate(data_dir: str | Path, index: str | Path | None = None, *, progress:
     problems = list(corpus.problems)
     if entries is not None:
         problems += _missing_problems(corpus, _index_locations(corpus, entries), index_name)
-    readable: Counter[str] = Counter()
+    usable: Counter[str] = Counter()
     files = corpus.tracks + corpus.unlabelled
-    for track, check in zip(files, _check_files(data_dir, files, jobs=1, progress=progress)):
-        problems += _track_problems(track, check, entries, index_name)
-        if not check.error:
-            readable[track.genre] += 1
-    problems = _sorted(problems)
+    for track, check in zip(files, _check_files(data_dir, files, segment_seconds, jobs, progress)):
+        found = _track_problems(track, check, entries, index_name)
+        problems += found
+        if not checks.failed(found):
+            usable[track.genre] += 1
     return ValidationReport(
         data_dir=data_dir,
-        problems=[f"{(data_dir / p.path).as_posix()}: {p.problem}" for p in problems],
-        counts=dict(Counter(p.kind for p in problems)),
+        problems=[dataclasses.replace(p, path=(data_dir / p.path).as_posix()) for p in checks.sort_problems(problems)],
         n_files=len(files),
-        readable=dict(sorted(readable.items())),
+        usable_files=dict(sorted(usable.items())),
         index=Path(index) if index is not None and not isinstance(index, Mapping) else None,
     )
 
@@ -520,10 +496,12 @@ def build_manifest(
         to ``root`` (posix); ``duration_s`` is the decoded length in seconds (NaN, and
         ``sample_rate``/``channels`` <NA>, when undecodable); ``md5`` is of the file's bytes;
         ``status`` is ``ok`` or ``excluded``; ``reason`` says why excluded (``""`` when ok);
-        ``notes`` holds what is not a reason to exclude (resampled or downmixed on load, artist
-        not in the artist index, extra or unverified against the index), ``"; "``-joined.
-    problems : columns :data:`PROBLEM_COLUMNS`, one row per problem (excluded files, missing,
-        non-audio and misplaced files, empty genre folders, ...), most serious last.
+        ``notes`` holds what is not a reason to exclude (resampled or downmixed on load, flagged
+        as truncated, silent or clipped, artist not in the artist index, extra or unverified
+        against the index), ``"; "``-joined.
+    problems : columns :data:`genrelab.checks.PROBLEM_COLUMNS`, one row per problem (every kind of
+        :data:`genrelab.checks.KINDS`: excluded and flagged files, conversions on load, missing,
+        non-audio, hidden and misplaced files, empty genre folders, ...), most serious last.
 
     Each file is read completely (md5 and a full decode), about a second per hundred 30 s clips.
     """
@@ -538,43 +516,17 @@ def build_manifest(
     if entries is not None:
         problems += _missing_problems(corpus, _index_locations(corpus, entries), index_name)
     rows = []
-    for track, check in zip(corpus.tracks, _check_files(corpus.root, corpus.tracks, jobs, progress)):
+    for track, check in zip(corpus.tracks, _check_files(corpus.root, corpus.tracks, segment_seconds, jobs, progress)):
         found = _track_problems(track, check, entries, index_name)
-        if not check.error and check.frames < segment_seconds * check.sample_rate:
-            seconds = check.frames / check.sample_rate
-            short = f"too short: {seconds:.2f} s, less than one {segment_seconds:g} s segment"
-            found.append(Problem(track.path, "too_short", short, _EXCLUDED))
-        notes = [p.problem for p in found if p.kind not in EXCLUDING_KINDS] + _load_notes(check)
+        reasons = [p.problem for p in checks.failed(found)]
+        notes = [p.problem for p in found if p.problem not in reasons]
         if artist_of is not None and track.track_id not in artist_of:
             notes.append(f"artist unknown (not in {artists_name})")
-        reasons = [p.problem for p in found if p.kind in EXCLUDING_KINDS]
         problems += found
         rows.append(_manifest_row(track, check, (artist_of or {}).get(track.track_id, ""), reasons, notes))
     manifest = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
     manifest = manifest.astype({"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"})
-    table = pd.DataFrame([astuple(p) for p in _sorted(problems)], columns=list(PROBLEM_COLUMNS), dtype=str)
-    return manifest, table
-
-
-def read_manifest(path: str | Path) -> pd.DataFrame:
-    """Read a manifest CSV written with ``manifest.to_csv(path, index=False)``, with its dtypes:
-    text columns keep ``""`` (not NaN) and ids like ``000002`` stay text."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: manifest not found. Build it first (dvc repro, or datasets.build_manifest).")
-    numeric = {"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"}
-    try:
-        table = pd.read_csv(
-            path,
-            dtype={c: numeric.get(c, str) for c in MANIFEST_COLUMNS},
-            keep_default_na=False,
-            na_values={c: [""] for c in numeric},
-        )
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(f"{path}: not a readable manifest ({err}). Rebuild it.") from err
-    if tuple(table.columns) != MANIFEST_COLUMNS:
-        raise DataError(f"{path}: columns {list(table.columns)} differ from {list(MANIFEST_COLUMNS)}. Rebuild it.")
-    return table
+    return manifest, checks.problems_frame(problems)
 
 
 def _artist_source(
@@ -590,27 +542,18 @@ def _artist_source(
     return read_sturm_artists(artists), Path(artists).name, {}
 
 
-def _load_notes(check: _FileCheck) -> list[str]:
-    notes = []
-    if check.sample_rate and check.sample_rate != audio.DEFAULT_SR:
-        notes.append(f"resampled from {check.sample_rate} Hz to {audio.DEFAULT_SR} Hz on load")
-    if check.channels > 1:
-        notes.append(f"downmixed from {check.channels} channels on load")
-    return notes
-
-
 def _manifest_row(track: Track, check: _FileCheck, artist: str, reasons: list[str], notes: list[str]) -> dict:
-    decoded = not check.error
+    scan = check.check.scan
     return {
         "track_id": track.track_id,
         "path": track.path,
         "genre": track.genre,
         "artist": artist,
-        "duration_s": check.frames / check.sample_rate if decoded else float("nan"),
-        "sample_rate": check.sample_rate if decoded else pd.NA,
-        "channels": check.channels if decoded else pd.NA,
+        "duration_s": scan.duration if scan else float("nan"),
+        "sample_rate": scan.sample_rate if scan else pd.NA,
+        "channels": scan.channels if scan else pd.NA,
         "md5": check.md5,
-        "status": "excluded" if reasons else "ok",
+        "status": EXCLUDED_STATUS if reasons else USABLE,
         "reason": "; ".join(reasons),
         "notes": "; ".join(notes),
     }

@@ -29,6 +29,7 @@ import pandas as pd
 
 from genrelab import audio
 from genrelab.errors import DataError
+from genrelab.manifest import usable_tracks
 
 # Fingerprint resolution, chosen on the 100 gtzan-mini clips (distinct clips score at most 0.45;
 # copies of them shifted by up to 1 s, at other gains, with 20 dB SNR noise, at least 0.95).
@@ -161,7 +162,7 @@ def find_duplicates(
     near_threshold : lowest fingerprint similarity (see :func:`cross_similarity`) reported as near.
     max_shift_seconds : largest offset between two copies that is searched, in seconds.
     sr : sample rate (Hz) of the fingerprints; files at another rate are resampled.
-    jobs : parallel decoding jobs (joblib).
+    jobs : parallel decoding jobs (worker processes; see :func:`genrelab.parallel.map_tracks`).
     progress : show a tqdm bar while decoding.
 
     Returns
@@ -225,7 +226,7 @@ def _ok_tracks(manifest: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("track_id", "path", "genre", "status") if c not in manifest.columns]
     if missing:
         raise DataError(f"manifest lacks column(s) {', '.join(missing)}; build it with genrelab.datasets.")
-    tracks = manifest.loc[manifest["status"] == "ok", ["track_id", "path", "genre"]].astype(str)
+    tracks = usable_tracks(manifest)[["track_id", "path", "genre"]].astype(str)
     repeated = tracks["track_id"][tracks["track_id"].duplicated()].unique()
     if len(repeated):
         raise DataError(f"manifest repeats track id(s) {', '.join(repeated[:5])}; track ids must be unique.")
@@ -244,13 +245,13 @@ def _analyse(path: Path, sr: int) -> tuple[str, Fingerprint]:
 def _analyse_all(
     paths: list[Path], sr: int, jobs: int, progress: bool
 ) -> tuple[list[str], list[Fingerprint]]:
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from genrelab.parallel import failures, map_tracks
 
     if not paths:
         return [], []
-    results = Parallel(n_jobs=jobs, return_as="generator")(delayed(_analyse)(p, sr) for p in paths)
-    results = list(tqdm(results, total=len(paths), desc="dedup", unit="file", disable=not progress))
+    results = map_tracks(_analyse, [(p, sr) for p in paths], jobs=jobs, desc="dedup", unit="file", progress=progress)
+    if failed := failures(results):  # these files passed the manifest's checks moments ago
+        raise failed[0].error
     return [h for h, _ in results], [fp for _, fp in results]
 
 

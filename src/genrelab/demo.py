@@ -66,11 +66,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from joblib import Parallel, delayed
 from scipy.signal import butter, fftconvolve, lfilter, sosfilt
 from tqdm.auto import tqdm
 
 from genrelab.errors import GenrelabError
+from genrelab.parallel import map_tracks
 
 __all__ = [
     "STYLES", "STYLE_RECIPES", "StyleRecipe", "LAYERS", "EXACT_DUPLICATES", "NEAR_DUPLICATES",
@@ -1222,7 +1222,7 @@ def generate_corpus(
     overlap : in [0, 1], probability that an artist borrows one of its layers from another
         style (a track borrows one more with probability ``overlap / 2``). Default 0.2.
     noise : in [0, 1], background-noise RMS relative to the music's. Default 0.05.
-    jobs : parallel worker processes (joblib; -1 = all cores; default 2). Does not change the output.
+    jobs : parallel worker processes (-1 = all cores; default 2). Does not change the output.
     progress : show a tqdm progress bar.
 
     Returns
@@ -1240,18 +1240,12 @@ def generate_corpus(
 
     plan = _injections(s.tracks_per_genre)
     todo = [(st, i) for st in STYLES for i in range(s.tracks_per_genre) if f"{st}.{i:05d}" not in plan]
-    bar = tqdm(total=len(STYLES) * s.tracks_per_genre, desc="demo corpus", unit="track", disable=not progress)
-    rows = {}
-    with bar:
-        tasks = (delayed(_write_track)(out_dir, st, i, s) for st, i in todo)
-        # Each track is seeded on its own, so the order workers finish in cannot change a byte.
-        results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
-        for row in results:
-            rows[row["track_id"]] = row
-            bar.update()
-        for copy_id, (src, gain, delay) in plan.items():
-            rows[copy_id] = _inject(out_dir, copy_id, rows[src], gain, delay)
-            bar.update()
+    # Each track is seeded on its own, so the order workers finish in cannot change a byte.
+    written = map_tracks(_write_track, [(out_dir, st, i, s) for st, i in todo], jobs=jobs, desc="demo corpus",
+                         progress=progress)  # fmt: skip
+    rows = {row["track_id"]: row for row in written}
+    for copy_id, (src, gain, delay) in tqdm(plan.items(), desc="injected copies", unit="track", disable=not progress):
+        rows[copy_id] = _inject(out_dir, copy_id, rows[src], gain, delay)
 
     meta = pd.DataFrame([rows[f"{st}.{i:05d}"] for st in STYLES for i in range(s.tracks_per_genre)],
                         columns=list(METADATA_COLUMNS))

@@ -11,9 +11,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from genrelab.audio import load
+from genrelab.manifest import usable_tracks
+from genrelab.parallel import failures, map_tracks
 
 
 def loudness(manifest: pd.DataFrame, root: str | Path, *, sr: int = 22050, jobs: int = 1) -> pd.DataFrame:
@@ -22,8 +23,10 @@ def loudness(manifest: pd.DataFrame, root: str | Path, *, sr: int = 22050, jobs:
     Returns a DataFrame with ``track_id, genre, rms_dbfs, peak_dbfs``; 0 dBFS is a full-scale
     sine's peak, so a full-scale sine has an RMS of about -3 dBFS.
     """
-    ok = manifest[manifest["status"] == "ok"]
-    levels = Parallel(n_jobs=jobs)(delayed(_levels)(Path(root) / p, sr) for p in ok["path"])
+    ok = usable_tracks(manifest)
+    levels = map_tracks(_levels, [(Path(root) / p, sr) for p in ok["path"]], jobs=jobs, progress=False)
+    if failed := failures(levels):  # usable tracks decoded moments ago in the prepare stage
+        raise failed[0].error
     table = ok[["track_id", "genre"]].reset_index(drop=True)
     table[["rms_dbfs", "peak_dbfs"]] = np.array(levels, dtype=float).reshape(-1, 2)
     return table
@@ -49,7 +52,7 @@ def plot_class_balance(manifest: pd.DataFrame) -> plt.Figure:
 
 def plot_durations(manifest: pd.DataFrame) -> plt.Figure:
     """Histogram of clip durations (s) of usable tracks."""
-    durations = pd.to_numeric(manifest.loc[manifest["status"] == "ok", "duration_s"])
+    durations = pd.to_numeric(usable_tracks(manifest)["duration_s"])
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.hist(durations, bins=30, color="#4c72b0")
     ax.set_xlabel("duration (s)")
@@ -80,7 +83,7 @@ def plot_example_spectrograms(
     import librosa
     import librosa.display
 
-    ok = manifest[manifest["status"] == "ok"].sort_values("track_id")
+    ok = usable_tracks(manifest).sort_values("track_id")
     examples = ok.groupby("genre", sort=True).head(1)
     n = len(examples)
     cols = min(n, 5)

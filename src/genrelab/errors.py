@@ -6,7 +6,18 @@ class GenrelabError(Exception):
 
 
 class AudioError(GenrelabError):
-    """An audio file cannot be used (unreadable, corrupt, too short, ...). Names the file."""
+    """An audio file cannot be used (unreadable, corrupt, too short, ...). Names the file.
+
+    ``kind`` is the problem kind of :mod:`genrelab.checks` it is reported as (``corrupt``,
+    ``empty``, ``non_finite``, ``too_short``, ``unreadable``).
+    """
+
+    def __init__(self, message: str, kind: str = "corrupt"):
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self):  # keep ``kind`` across process boundaries (worker pools pickle errors)
+        return type(self), (str(self), self.kind)
 
 
 class DataError(GenrelabError):

@@ -39,14 +39,16 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from genrelab import audio
+from genrelab import audio, checks
 from genrelab.errors import AudioError, DataError
+from genrelab.parallel import Failure, map_tracks
 from genrelab.running_median import median_filter
 from genrelab.segments import CLIP_SECONDS, segment_bounds
 
@@ -243,8 +245,11 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
     magnitude = centre[peak] + 0.5 * ((above - below) / 2)[peak] * shift
     pitch = ((bins + shift) * (float(sr) / N_FFT)).astype(power.dtype)
     # `estimate_tuning`: the tuning of the peaks at least as strong as their median.
-    threshold = np.median(magnitude) if len(magnitude) else 0.0
+    if not len(magnitude):  # silence: no peak at all; librosa's answer, without its warning
+        return 0.0
+    threshold = np.median(magnitude)
     return float(librosa.pitch_tuning(pitch[magnitude >= threshold], resolution=0.01, bins_per_octave=12))
+
 
 
 @lru_cache(maxsize=256)  # the tuning takes 100 values (0.01 steps)
@@ -478,7 +483,7 @@ def _signal_features(y: np.ndarray, sr: int, segment_seconds: float, path: str |
         raise AudioError(
             f"{path}: a segment of {lengths.min()} samples ({lengths.min() / sr:.3f} s) is too short for "
             f"the features, which need at least {N_FFT} samples ({N_FFT / sr:.2f} s). "
-            "Remove the file from the corpus or use a longer recording."
+            "Remove the file from the corpus or use a longer recording.", kind="too_short",
         )
     features = np.empty((len(bounds), len(FEATURE_COLUMNS)))
     # Segments of equal length go through the fast path as one batch (the last may be shorter).
@@ -489,28 +494,52 @@ def _signal_features(y: np.ndarray, sr: int, segment_seconds: float, path: str |
     return lengths, features
 
 
+@dataclass(frozen=True)
+class FeatureTables:
+    """What :func:`extract_tables` gives: a table per segment length, and every problem met."""
+
+    tables: dict[float, pd.DataFrame]  # segment seconds -> table with COLUMNS
+    problems: list[checks.Problem]  # files left out (errors), flagged or converted, inputs ignored
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The table, when one segment length was asked for."""
+        (only,) = self.tables.values()
+        return only
+
+    @property
+    def failed(self) -> list[checks.Problem]:
+        """The problems of the files left out of every table."""
+        return checks.failed(self.problems)
+
+
 def extract_table(
     inputs: str | Path | Iterable[str | Path],
     segment_seconds: float = CLIP_SECONDS,
     jobs: int = 1,
     cache_dir: str | Path | None = None,
     progress: bool = True,
-) -> pd.DataFrame:
+    min_seconds: float | None = None,
+) -> FeatureTables:
     """The feature table of audio files: one row per file (30 s) or per segment (3 s).
 
     Parameters
     ----------
     inputs : audio files and/or folders (searched recursively for :data:`genrelab.audio.AUDIO_EXTENSIONS`).
     segment_seconds : 30 (one row per file, the whole file) or 3 (segments of :mod:`genrelab.segments`).
-    jobs, cache_dir, progress : as :func:`extract_tables`.
+    jobs, cache_dir, progress, min_seconds : as :func:`extract_tables`.
 
     Returns
     -------
-    table : DataFrame with :data:`COLUMNS` (``filename``, ``length`` in samples, the 57 features),
-        files in sorted path order, segments in order. ``filename`` is the file name
-        (``blues.00000.wav``) or, for segments, ``<stem>.<k><ext>`` (``blues.00000.3.wav``).
+    :class:`FeatureTables`; its ``.table`` has :data:`COLUMNS` (``filename``, ``length`` in samples,
+    the 57 features), files in sorted path order, segments in order. ``filename`` is the file name
+    (``blues.00000.wav``) or, for segments, ``<stem>.<k><ext>`` (``blues.00000.3.wav``).
     """
-    return extract_tables(inputs, (segment_seconds,), jobs, cache_dir, progress)[segment_seconds]
+    return extract_tables(inputs, (segment_seconds,), jobs, cache_dir, progress, min_seconds)
+
+
+MIN_SECONDS = 3.0  # default shortest usable file: one 3 s segment, as the manifest's default
+_LEFT_OUT = "left out of the table"
 
 
 def extract_tables(
@@ -519,8 +548,13 @@ def extract_tables(
     jobs: int = 1,
     cache_dir: str | Path | None = None,
     progress: bool = True,
-) -> dict[float, pd.DataFrame]:
+    min_seconds: float | None = None,
+) -> FeatureTables:
     """Feature tables of audio files for several segment lengths, decoding each file once.
+
+    Every file is first checked as the manifest checks it (:func:`genrelab.checks.check_file`).
+    A file that cannot be used (undecodable, empty, non-finite, shorter than ``min_seconds``) is
+    left out of every table and listed in ``problems``; all the other files are computed.
 
     Parameters
     ----------
@@ -533,42 +567,43 @@ def extract_tables(
         :func:`extract_table`); a rerun (or an interrupted run) reads what is there and computes
         only the rest. ``None``: no cache.
     progress : show a progress bar.
+    min_seconds : shortest usable file in seconds. Default: the shortest segment asked for, at
+        most :data:`MIN_SECONDS`, so that the 30 s and the 3 s tables hold the same files.
 
     Returns
     -------
-    ``{seconds: table}`` for each of ``segment_seconds``; each table as :func:`extract_table` gives it.
+    :class:`FeatureTables`: ``{seconds: table}`` for each of ``segment_seconds`` (each as
+    :func:`extract_table` gives it), and the problems.
     """
-    from tqdm.auto import tqdm
-
-    files = find_audio_files(inputs)
+    files, problems = find_audio_files(inputs)
     seconds = tuple(dict.fromkeys(float(s) for s in segment_seconds))  # unique, in order
+    min_seconds = min((*seconds, MIN_SECONDS)) if min_seconds is None else float(min_seconds)
     cache = Path(cache_dir) if cache_dir is not None else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    work = [(path, seconds, cache) for path in files]
+    work = [(path, seconds, cache, min_seconds) for path in files]
+    results = map_tracks(_file_features, work, jobs=jobs, desc="features", unit="file", progress=progress)
     frames: dict[float, list[pd.DataFrame]] = {s: [] for s in seconds}
-    with tqdm(total=len(files), desc="features", unit="file", disable=not progress) as bar:
-        for path, per_length in zip(files, _run(work, jobs)):
-            for s, (lengths, values) in per_length.items():
-                frames[s].append(_rows(path, lengths, values, segmented=s < CLIP_SECONDS))
-            bar.update()
-    return {s: pd.concat(frames[s], ignore_index=True) for s in seconds}
+    for path, result in zip(files, results):
+        if isinstance(result, Failure):  # raised past the checks (a segment under N_FFT samples)
+            problems.append(checks.failure(str(path), result.error, _LEFT_OUT))
+            continue
+        per_length, found = result
+        problems += found
+        for s, (lengths, values) in (per_length or {}).items():
+            frames[s].append(_rows(path, lengths, values, segmented=s < CLIP_SECONDS))
+    tables = {s: pd.concat(frames[s], ignore_index=True) if frames[s] else _empty_table() for s in seconds}
+    return FeatureTables(tables, checks.sort_problems(problems))
 
 
-def _run(work: list[tuple], jobs: int) -> Iterable[dict[float, tuple[np.ndarray, np.ndarray]]]:
-    """:func:`_cached_tracks_features` of each item of ``work``, in order, on ``jobs`` processes."""
-    from joblib import Parallel, delayed, parallel_config
-    from threadpoolctl import threadpool_limits
-
-    # Single-threaded BLAS: the matrices are small (12 or 128 x 1025), so threads cost more in
-    # start-up than they save (3 s table: 1.5x slower with 2 threads on 2 busy cores), and
-    # `jobs` processes each running threads would oversubscribe the cores.
-    if jobs == 1:
-        with threadpool_limits(limits=1):
-            yield from (_cached_tracks_features(*args) for args in work)
-        return
-    with parallel_config(backend="loky", inner_max_num_threads=1):
-        yield from Parallel(n_jobs=jobs, return_as="generator")(delayed(_cached_tracks_features)(*args) for args in work)
+def _file_features(
+    path: Path, segment_seconds: tuple[float, ...], cache_dir: Path | None, min_seconds: float
+) -> tuple[dict[float, tuple[np.ndarray, np.ndarray]] | None, tuple[checks.Problem, ...]]:
+    """One file's check and, when it is usable, its features per segment length (else ``None``)."""
+    check = checks.check_file(path, min_seconds=min_seconds, excluded=_LEFT_OUT)
+    if not check.usable:
+        return None, check.problems
+    return _cached_tracks_features(path, segment_seconds, cache_dir), check.problems
 
 
 def _rows(path: Path, lengths: np.ndarray, features: np.ndarray, segmented: bool) -> pd.DataFrame:
@@ -582,8 +617,16 @@ def _rows(path: Path, lengths: np.ndarray, features: np.ndarray, segmented: bool
     return table
 
 
-def find_audio_files(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
-    """Audio files of ``inputs`` (files, or folders searched recursively), sorted by path.
+def _empty_table() -> pd.DataFrame:
+    table = pd.DataFrame(np.zeros((0, len(FEATURE_COLUMNS))), columns=list(FEATURE_COLUMNS))
+    table.insert(0, "length", np.zeros(0, dtype=np.int64))
+    table.insert(0, "filename", pd.Series([], dtype=object))
+    return table
+
+
+def find_audio_files(inputs: str | Path | Iterable[str | Path]) -> tuple[list[Path], list[checks.Problem]]:
+    """Audio files of ``inputs`` (files, or folders searched recursively), sorted by path, and the
+    other files of those folders (not audio, or hidden), reported as ignored problems.
 
     Raises :class:`DataError` for a missing input, an input without audio, or two files with the
     same name (their track ids would collide), naming them.
@@ -591,12 +634,14 @@ def find_audio_files(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     files: set[Path] = set()
+    ignored: list[checks.Problem] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            found = {p for p in item.rglob("*") if p.is_file() and audio.is_audio_file(p)}
+            found, skipped = _scan_folder(item)
             if not found:
                 raise DataError(f"{item}: no audio files ({', '.join(audio.AUDIO_EXTENSIONS)}) in this folder.")
             files |= found
+            ignored += skipped
         elif item.is_file():
             if not audio.is_audio_file(item):
                 raise DataError(f"{item}: not an audio file; expected one of {', '.join(audio.AUDIO_EXTENSIONS)}.")
@@ -612,7 +657,21 @@ def find_audio_files(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
                 "track id. Rename one or pass only one of them."
             )
         seen[path.name] = path
-    return ordered
+    return ordered, ignored
+
+
+def _scan_folder(folder: Path) -> tuple[set[Path], list[checks.Problem]]:
+    found, ignored = set(), []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            ignored.append(checks.Problem(str(path), "hidden", "hidden file (an OS or editor file)", "ignored"))
+        elif audio.is_audio_file(path):
+            found.add(path)
+        else:
+            what = f"not an audio file ({path.suffix or 'no extension'})"
+            action = f"ignored; audio files end in {', '.join(audio.AUDIO_EXTENSIONS)}"
+            ignored.append(checks.Problem(str(path), "non_audio", what, action))
+    return found, ignored
 
 
 # --------------------------------------------------------------------------------------------

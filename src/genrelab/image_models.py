@@ -119,7 +119,7 @@ def hog_features(
     pixels_per_cell : side of a cell in pixels (e.g. 9 or 12).
     orientations : gradient orientation bins per cell.
     cells_per_block : side of a normalisation block in cells.
-    jobs : worker processes (joblib).
+    jobs : worker processes (:func:`genrelab.parallel.map_tracks`).
 
     Returns
     -------
@@ -127,14 +127,13 @@ def hog_features(
     ``bx = n_mels // pixels_per_cell - cells_per_block + 1`` (``by`` likewise over frames):
     6084 for 128 x 130 images with 9 x 9 cells, 2916 with 12 x 12.
     """
-    from joblib import Parallel, delayed
+    from genrelab.parallel import map_tracks
 
     X = _check_images(X)
     _hog_dims(X.shape[1:], pixels_per_cell, orientations, cells_per_block)  # fail early, clearly
     chunks = np.array_split(np.arange(len(X)), max(1, min(len(X), 8 * jobs)))
-    parts = Parallel(n_jobs=jobs)(
-        delayed(_hog_chunk)(np.asarray(X[idx]), pixels_per_cell, orientations, cells_per_block) for idx in chunks
-    )
+    work = [(np.asarray(X[idx]), pixels_per_cell, orientations, cells_per_block) for idx in chunks]
+    parts = map_tracks(_hog_chunk, work, jobs=jobs, desc="HOG", unit="chunk", progress=False)
     return np.concatenate(parts) if parts else np.empty((0, 0), np.float32)
 
 

@@ -47,10 +47,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab import audio
-from genrelab.errors import DataError
+from genrelab import audio, checks
+from genrelab.errors import AudioError, DataError
+from genrelab.manifest import usable_tracks
 
-MANIFEST_COLUMNS = ("track_id", "path", "genre", "status")
+
+_REQUIRED_COLUMNS = ("track_id", "path", "genre", "status")
 REFS = ("max", "unit")
 # Power below this counts as silence (librosa.power_to_db's default ``amin``).
 _AMIN = 1e-10
@@ -115,6 +117,7 @@ class SpectrogramSet:
     segment_shape: tuple[int, int]  # (n_mels, n_frames)
     clip_shape: tuple[int, int]  # (n_mels, n_clip_frames)
     cache_hits: int  # tracks read from the cache instead of decoded
+    problems: tuple[checks.Problem, ...] = ()  # tracks that failed to decode, left out of every array
 
 
 def compute_spectrograms(
@@ -137,8 +140,13 @@ def compute_spectrograms(
     jobs: int = 2,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    strict: bool = False,
 ) -> SpectrogramSet:
     """Write the log-mel spectrograms of every ``ok`` track of ``manifest`` to ``out_dir``.
+
+    A track that fails to decode (it passed the manifest's checks, so its file changed since) is
+    left out of every array and listed in the result's ``problems``; the others are all written.
+    With ``strict`` such a failure raises :class:`AudioError` and nothing is written.
 
     Parameters
     ----------
@@ -158,9 +166,9 @@ def compute_spectrograms(
         interrupted run resumes; defaults to ``out_dir/cache``. Point it outside ``out_dir`` when
         a pipeline tool deletes stage outputs before a rerun.
     progress : show a progress bar over tracks.
+    strict : raise instead of leaving failed tracks out.
     """
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from genrelab.parallel import Failure, map_tracks
 
     settings = SpectrogramSettings(
         sr=sr, n_mels=n_mels, n_fft=n_fft, hop_length=hop_length, fmin=fmin, fmax=fmax, ref=ref,
@@ -177,14 +185,22 @@ def compute_spectrograms(
          out_dir / "png" / t.genre / f"{t.track_id}.png" if png else None)
         for t in tracks.itertuples(index=False)
     ]  # fmt: skip
-    work = Parallel(n_jobs=jobs, return_as="generator_unordered")(
-        delayed(_track_spectrograms)(path, source, cache_file, png_file, settings, image_dpi)
-        for path, source, cache_file, png_file in tasks
-    )
-    done = dict(tqdm(work, total=len(tasks), desc="spectrograms", unit="track", disable=not progress))
+    results = map_tracks(_track_spectrograms, [(*task, settings, image_dpi) for task in tasks], jobs=jobs,
+                         desc="spectrograms", progress=progress)  # fmt: skip
+    ok = [not isinstance(r, Failure) for r in results]
+    problems = tuple(
+        checks.failure(path, r.error, "left out of the spectrograms")
+        for path, r in zip(tracks["path"], results) if isinstance(r, Failure)
+    )  # fmt: skip
+    if problems and (strict or not any(ok)):
+        lines = "\n".join(p.line() for p in problems)
+        error = AudioError if any(ok) else DataError  # the CLI's exit status 1 (strict) or 2 (nothing usable)
+        raise error(f"{len(problems)} of {len(tracks)} tracks failed to decode; nothing written:\n{lines}")
 
-    cache_files = [cache_file for _, _, cache_file, _ in tasks]
-    n_segments = _assemble(tracks, cache_files, [done[f][1] for f in cache_files], out_dir, settings)
+    tracks = tracks[ok].reset_index(drop=True)
+    done = [r for r in results if not isinstance(r, Failure)]
+    n_segments = _assemble(tracks, [cache_file for cache_file, _ in done], [count for _, (_, count) in done],
+                           out_dir, settings)  # fmt: skip
     (out_dir / "meta.json").write_text(json.dumps(settings.__dict__, indent=2, sort_keys=True) + "\n")
     return SpectrogramSet(
         out_dir=out_dir,
@@ -192,7 +208,8 @@ def compute_spectrograms(
         n_segments=n_segments,
         segment_shape=(settings.n_mels, settings.n_frames),
         clip_shape=(settings.n_mels, settings.n_clip_frames),
-        cache_hits=sum(hit for hit, _ in done.values()),
+        cache_hits=sum(hit for _, (hit, _) in done),
+        problems=problems,
     )
 
 
@@ -326,10 +343,10 @@ def example_rows(index: pd.DataFrame) -> dict[str, int]:
 
 
 def _usable_tracks(manifest: pd.DataFrame) -> pd.DataFrame:
-    missing = set(MANIFEST_COLUMNS) - set(manifest.columns)
+    missing = set(_REQUIRED_COLUMNS) - set(manifest.columns)
     if missing:
         raise DataError(f"the manifest lacks columns {sorted(missing)}; rebuild it with the prepare stage.")
-    tracks = manifest.loc[manifest["status"] == "ok"].copy()
+    tracks = usable_tracks(manifest)
     if tracks.empty:
         raise DataError("the manifest has no tracks with status 'ok': nothing to compute. Check data.root.")
     if "md5" not in tracks.columns:

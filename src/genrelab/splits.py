@@ -23,12 +23,14 @@ that ignores duplicates and artists.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from genrelab.errors import DataError
+from genrelab.manifest import usable_tracks
 
 PROTOCOLS = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered")
 GROUPED = {"track_grouped": "dup_group", "artist_grouped": "artist_group"}
@@ -65,7 +67,7 @@ def make_splits(
         raise DataError(f"unknown protocol(s) {sorted(unknown)} in prepare.protocols; known: {list(PROTOCOLS)}")
     if not 0 < test_fraction < 1:
         raise DataError(f"prepare.test_fraction must be between 0 and 1, got {test_fraction}")
-    tracks = manifest.loc[manifest["status"] == "ok", ["track_id", "genre", "artist"]].copy()
+    tracks = usable_tracks(manifest)[["track_id", "genre", "artist"]].copy()
     tracks = tracks.sort_values("track_id").reset_index(drop=True)
     if tracks["genre"].nunique() < 2:
         raise DataError("fewer than two genres have usable tracks: nothing to classify. Check the manifest.")
@@ -178,9 +180,10 @@ def cv_groups(splits: pd.DataFrame, track_ids, protocol: str) -> np.ndarray | No
     return splits.set_index("track_id")[column].reindex(np.asarray(track_ids, dtype=object)).to_numpy(dtype=object)
 
 
-def available_protocols(splits: pd.DataFrame) -> list[str]:
-    """The protocols present in a split table, in canonical order."""
-    return [p for p in PROTOCOLS if p in splits.columns]
+def available_protocols(splits: pd.DataFrame, requested: Sequence[str] | None = None) -> list[str]:
+    """The protocols present in a split table (and among ``requested``, e.g. ``prepare.protocols``,
+    when given), in canonical order."""
+    return [p for p in PROTOCOLS if p in splits.columns and (requested is None or p in requested)]
 
 
 def _check_protocol(splits: pd.DataFrame, protocol: str) -> None:

@@ -1,0 +1,38 @@
+"""The ``cnn`` stage: the scratch and transfer CNNs under every protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from genrelab.splits import available_protocols
+from genrelab.stages.common import METRICS, read_prepared
+from genrelab.stages.spectrograms import SPECTROGRAMS
+
+
+MODELS = Path("models/cnn")
+CURVES = Path("results/curves")
+
+
+def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models_dir: Path = MODELS, curves_dir: Path = CURVES,
+                  parts_dir: Path = Path("results/parts"), predictions_dir: Path = Path("results/predictions"),
+                  metrics_path: Path = METRICS / "cnn.json", progress=None):
+    """The scratch and transfer CNNs under every protocol; writes models, learning curves and results."""
+    from genrelab.cnn import SCRATCH, TRANSFER, run_cnn
+    from genrelab.results import write_metrics, write_part, write_predictions
+    from genrelab.spectrograms import load_segments
+
+    _, splits = read_prepared()
+    X, index = load_segments(spectrograms_dir)
+    run = run_cnn(
+        X, index, splits, params["cnn"],
+        protocols=available_protocols(splits, params["prepare"]["protocols"]), models_dir=models_dir, curves_dir=curves_dir,
+        split_seed=params["prepare"]["seed"], test_fraction=params["prepare"]["test_fraction"], progress=progress,
+    )  # fmt: skip
+    scores = pd.DataFrame(run.rows)
+    for approach in (SCRATCH, TRANSFER):
+        write_part(scores[scores["approach"] == approach].to_dict("records"), approach, parts_dir)
+        write_predictions(run.predictions[run.predictions["approach"] == approach], approach, predictions_dir)
+    write_metrics(scores.assign(model=scores["approach"] + "/" + scores["model"]), metrics_path)
+    return run

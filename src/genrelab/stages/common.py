@@ -1,0 +1,38 @@
+"""What the stage modules share: where stages write, the prepare stage's tables, the one way a
+stage refuses files that failed after passing the prepare stage's checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+INTERIM = Path("data/interim")
+METRICS = Path("metrics")
+
+
+def write_json(obj: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def read_prepared(out_dir: Path = INTERIM) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The manifest and split table written by ``prepare`` (ids kept as text)."""
+    from genrelab.manifest import read_manifest
+
+    splits = pd.read_csv(out_dir / "splits.csv", dtype=str, keep_default_na=False)
+    return read_manifest(out_dir / "manifest.csv"), splits
+
+
+def refuse_failures(failed: list, stage: str, listed_in: Path) -> None:
+    """A stage's inputs passed the prepare stage's checks: a file failing now is an error that stops the pipeline,
+    after the outputs for the other files were written (the one rule of :mod:`genrelab.checks`)."""
+    if failed:
+        from genrelab.errors import AudioError
+
+        lines = "\n".join(p.line() for p in failed)
+        raise AudioError(
+            f"the {stage} stage: {len(failed)} file(s) that passed the prepare stage's checks failed now "
+            f"(listed in {listed_in}; the outputs hold the other files):\n{lines}", kind=failed[0].kind,
+        )  # fmt: skip

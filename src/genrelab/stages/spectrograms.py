@@ -1,0 +1,34 @@
+"""The ``spectrograms`` stage: log-mel arrays and pictures of every usable track."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genrelab.stages.common import INTERIM, METRICS, write_json
+
+
+SPECTROGRAMS = Path("data/spectrograms")
+
+
+def run_spectrograms(params: dict, *, out_dir: Path = SPECTROGRAMS, cache_dir: Path = Path(".cache/spectrograms"),
+                     metrics_path: Path = METRICS / "spectrograms.json", progress: bool = True, strict: bool = False):
+    """Log-mel spectrograms of every usable track, per segment and per clip (see genrelab.spectrograms).
+
+    The per-track cache lives outside DVC's outputs (DVC deletes outputs before a rerun). Tracks
+    that fail to decode are left out and listed in ``out_dir/problems.csv`` (``strict``: raise,
+    writing nothing).
+    """
+    from genrelab.checks import write_problems
+    from genrelab.manifest import read_manifest
+    from genrelab.spectrograms import compute_spectrograms
+
+    manifest = read_manifest(INTERIM / "manifest.csv")
+    result = compute_spectrograms(
+        manifest, params["data"]["root"], out_dir,
+        segment_seconds=params["prepare"]["segment_seconds"], cache_dir=cache_dir, progress=progress,
+        strict=strict, **params["spectrograms"],
+    )  # fmt: skip
+    write_problems(result.problems, out_dir / "problems.csv")
+    write_json({"tracks": result.n_tracks, "segments": result.n_segments, "failed_files": len(result.problems),
+                 "segment_shape": list(result.segment_shape), "clip_shape": list(result.clip_shape)}, metrics_path)
+    return result
