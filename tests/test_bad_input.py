@@ -204,3 +204,13 @@ def test_spectrograms_leave_out_a_track_that_fails_and_write_the_rest(corpus, tm
     with pytest.raises(AudioError, match="1 of 12 tracks failed to decode; nothing written"):
         spectrograms.compute_spectrograms(manifest, root, tmp_path / "strict", strict=True, **settings)
     assert not (tmp_path / "strict" / "clips.npy").exists()
+
+
+def test_the_data_chapter_count_table_lists_every_kind_checked(corpus):
+    _, problems = datasets.build_manifest(corpus, "folder", segment_seconds=3.0, progress=False)
+    table = checks.count_table(problems).set_index("kind")
+    assert list(table.index) == list(checks.KINDS)
+    expected = {kind: sum(kind in kinds for kinds in expected_kinds().values()) for kind in checks.KINDS}
+    assert table["count"].to_dict() == expected
+    assert table.loc["corrupt", "severity"] == "error" and table.loc["corrupt", "action"] == "excluded from the study"
+    assert table.loc["checksum", "count"] == 0 and table.loc["checksum", "action"] == ""

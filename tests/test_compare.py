@@ -237,11 +237,18 @@ def test_per_genre_f1_and_confusions(results):
         plt.close(fig)
 
 
-def test_model_sizes_read_the_keras_files(tmp_path):
-    (tmp_path / "cnn_transfer__mobilenetv2-random__artist_grouped.keras").write_bytes(b"x" * 2_000_000)
+def test_model_sizes_read_every_saved_model(tmp_path):
+    (tmp_path / "cnn_transfer").mkdir()
+    (tmp_path / "cnn_transfer" / "mobilenetv2-random__artist_grouped__segment.keras").write_bytes(b"x" * 2_000_000)
+    (tmp_path / "cnn_transfer" / "mobilenetv2-random__artist_grouped__segment.json").write_text("{}")
+    (tmp_path / "audio_features").mkdir()
+    (tmp_path / "audio_features" / "svm_rbf__track_grouped__clip.joblib").write_bytes(b"x" * 500_000)
     (tmp_path / "notes.txt").write_text("ignored")
     sizes = compare.model_sizes(tmp_path)
-    assert sizes.to_dict("records") == [{"approach": "cnn_transfer", "model_file": "mobilenetv2-random",
-                                         "protocol": "artist_grouped", "size_mb": 2.0}]
-    assert compare.file_slug("mobilenetv2[random]") == "mobilenetv2-random"
+    assert sizes.to_dict("records") == [
+        {"approach": "audio_features", "model_file": "svm_rbf", "protocol": "track_grouped", "level": "clip",
+         "size_mb": 0.5},
+        {"approach": "cnn_transfer", "model_file": "mobilenetv2-random", "protocol": "artist_grouped",
+         "level": "segment", "size_mb": 2.0},
+    ]
     assert compare.model_sizes(tmp_path / "absent").empty

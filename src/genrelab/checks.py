@@ -219,13 +219,16 @@ def counts(problems: Iterable[Problem] | pd.DataFrame) -> dict[str, int]:
 
 
 def count_table(problems: pd.DataFrame) -> pd.DataFrame:
-    """How many problems of each kind a problems table holds, with severity and what was done."""
+    """Every problem kind checked, in report order, with its severity, how many rows of the
+    problems table have it (0 included: the table says what was looked for) and what was done."""
+    found = counts(problems)
     rows = [
-        {"kind": kind, "severity": KINDS[kind][0], "files": n,
+        {"kind": kind, "severity": severity, "count": found.get(kind, 0),
          "action": "; ".join(sorted(set(problems.loc[problems["kind"] == kind, "action"])))}
-        for kind, n in counts(problems).items()
+        for kind, (severity, _) in KINDS.items()
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["kind", "severity", "files", "action"])
+    return pd.DataFrame(rows, columns=["kind", "severity", "count", "action"])
+
 
 
 def summary(problems: Iterable[Problem]) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import time
 import warnings
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from genrelab.config import ParamsError
 from genrelab.errors import DataError, GenrelabError
+from genrelab.models import SavedModel, file_slug, model_path, save
 from genrelab.results import PREDICTION_COLUMNS, aggregate_tracks, score_row
 from genrelab.splits import cv_groups, segment_subsets
 
@@ -245,11 +245,6 @@ def weights_label(params: dict) -> str:
 def scratch_label(params: dict) -> str:
     """Model name of the scratch CNN: its filters per block, e.g. ``convnet[16-32-64]``."""
     return "convnet[" + "-".join(str(f) for f in params["scratch"]["filters"]) + "]"
-
-
-def _slug(text: str) -> str:
-    """A file-name-safe version of a model name (``mobilenetv2[random]`` -> ``mobilenetv2-random``)."""
-    return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")
 
 
 # ------------------------------------------------------------------------------------ weights
@@ -630,7 +625,7 @@ def fit_transfer(x, y, x_val, y_val, n_classes: int, params: dict, seed: int) ->
     ]
     inputs = keras.Input(shape=x.shape[1:])
     # training=False keeps batch-norm statistics frozen even once its layers' weights are unfrozen.
-    model = keras.Model(inputs, head(backbone(inputs, training=False)), name=_slug(weights_label(params)))
+    model = keras.Model(inputs, head(backbone(inputs, training=False)), name=file_slug(weights_label(params)))
     if p["fine_tune_layers"] and p["fine_tune_epochs"]:
         _unfreeze_top(backbone, p["fine_tune_layers"])
         _compile(model, p["fine_tune_learning_rate"])
@@ -768,7 +763,9 @@ def run_cnn(
     index : ``track_id, segment, genre`` of each row of ``X``.
     splits : the split table (``genrelab.splits.make_splits``).
     params : the ``cnn`` section of params.yaml (checked here; None: all defaults).
-    models_dir : receives ``<approach>__<model>__<protocol>.keras`` (best weights).
+    models_dir : receives ``<approach>/<model>__<protocol>__segment.keras`` (best weights) and its
+        ``.json`` description (:func:`genrelab.models.save`; :func:`genrelab.models.load` restores both).
+
     curves_dir : receives ``<approach>__<model>__<protocol>.csv`` (learning curves, for DVC plots).
     seed : overrides ``cnn.seed``.
     split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which the
@@ -807,7 +804,8 @@ def run_cnn(
         proba = model.predict(small[test_rows][..., None], batch_size=scratch["batch_size"], verbose=0)
         predict_seconds = time.perf_counter() - start
         predictions += _record(run, SCRATCH, scratch_label(params), protocol, model, history, proba,
-                               test_index, classes, fit_seconds, predict_seconds, dirs, seed)
+                               test_index, classes, fit_seconds, predict_seconds, dirs, seed,
+                               {"input": "log-mel segments", "resize": scratch["input_size"]})
         _report(progress, SCRATCH, scratch_label(params), protocol, history, fit_seconds)
 
         start = time.perf_counter()
@@ -822,7 +820,9 @@ def run_cnn(
         proba = model.predict(test_images, batch_size=transfer["batch_size"], verbose=0)
         predict_seconds = time.perf_counter() - start
         predictions += _record(run, TRANSFER, weights_label(params), protocol, model, history, proba,
-                               test_index, classes, fit_seconds, predict_seconds, dirs, seed)
+                               test_index, classes, fit_seconds, predict_seconds, dirs, seed,
+                               {"input": "log-mel segments in image range", "resize": transfer["input_size"],
+                                "channels": transfer["channels"], "backbone": transfer["backbone"]})
         _report(progress, TRANSFER, weights_label(params), protocol, history, fit_seconds)
         keras.backend.clear_session()  # free the graphs of this protocol's models
     run.predictions = pd.concat(predictions, ignore_index=True)[PREDICTION_COLUMNS]
@@ -830,16 +830,15 @@ def run_cnn(
 
 
 def _record(run, approach, model_name, protocol, model, history, proba, test_index, classes,
-            fit_seconds, predict_seconds, dirs, seed) -> list[pd.DataFrame]:
+            fit_seconds, predict_seconds, dirs, seed, features) -> list[pd.DataFrame]:
     """Save the model and curves, score both levels into ``run`` and return the prediction tables."""
     key = (approach, model_name, protocol)
-    stem = f"{approach}__{_slug(model_name)}__{protocol}"
     models_dir, curves_dir = dirs
-    run.model_paths[key] = models_dir / f"{stem}.keras"
-    run.curve_paths[key] = curves_dir / f"{stem}.csv"
-    for path in (run.model_paths[key], run.curve_paths[key]):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(run.model_paths[key])
+    run.model_paths[key] = model_path(models_dir / approach, model_name, protocol, "segment", ".keras")
+    run.curve_paths[key] = curves_dir / f"{approach}__{file_slug(model_name)}__{protocol}.csv"
+    run.curve_paths[key].parent.mkdir(parents=True, exist_ok=True)
+    save(SavedModel(model, approach, model_name, protocol, "segment", [str(c) for c in classes], features),
+         run.model_paths[key])  # fmt: skip
     history.to_csv(run.curve_paths[key], index=False)
     run.histories[key] = history
 

@@ -22,7 +22,6 @@ Conventions
 from __future__ import annotations
 
 import itertools
-import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -112,25 +111,20 @@ def load_predictions(pred_dir: str | Path = "results/predictions") -> pd.DataFra
     return table.astype({c: object for c in text}).astype({"segment": "int64"})
 
 
-def model_sizes(models_dir: str | Path = "models/cnn") -> pd.DataFrame:
-    """Size on disk of each saved Keras model (the CNN stage's ``<approach>__<model>__<protocol>.keras``).
+def model_sizes(models_dir: str | Path = "models") -> pd.DataFrame:
+    """Size on disk of each saved model: the model stages write ``<approach>/<model>__<protocol>__<level>``
+    with ``.joblib`` (scikit-learn) or ``.keras`` (Keras) under ``models_dir``.
 
-    Returns ``approach, model_file, protocol, size_mb`` (MB = 10**6 bytes); empty when nothing
-    was saved. The scikit-learn models are not saved by their stages, so they have no size here.
+    Returns ``approach, model_file, protocol, level, size_mb`` (MB = 10**6 bytes), sorted; empty
+    when nothing was saved.
     """
     rows = []
-    for path in sorted(Path(models_dir).glob("*.keras")):
+    for path in sorted(Path(models_dir).glob("*/*")):
         parts = path.stem.split("__")
-        if len(parts) == 3:
-            rows.append({"approach": parts[0], "model_file": parts[1], "protocol": parts[2],
-                         "size_mb": path.stat().st_size / 1e6})
-    return pd.DataFrame(rows, columns=["approach", "model_file", "protocol", "size_mb"])
-
-
-def file_slug(model: str) -> str:
-    """The file-name form of a model name, as the CNN stage writes it (``mobilenetv2[random]`` ->
-    ``mobilenetv2-random``). Same rule as ``genrelab.cnn``, not imported from it: that loads Keras."""
-    return re.sub(r"[^A-Za-z0-9_.]+", "-", model).strip("-")
+        if path.suffix in (".joblib", ".keras") and len(parts) == 3:
+            rows.append({"approach": path.parent.name, "model_file": parts[0], "protocol": parts[1], "level": parts[2],
+                         "size_mb": path.stat().st_size / 1e6})  # fmt: skip
+    return pd.DataFrame(rows, columns=["approach", "model_file", "protocol", "level", "size_mb"])
 
 
 # ----------------------------------------------------------------------------------- protocols

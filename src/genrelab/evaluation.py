@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -143,6 +144,8 @@ def evaluate(
     split_seed: int = 42,
     test_fraction: float = 0.25,
     progress: bool = True,
+    models_dir: str | Path | None = None,
+    features: dict | None = None,
 ) -> Evaluation:
     """Train, cross-validate and test every model under every protocol.
 
@@ -169,6 +172,9 @@ def evaluate(
         :func:`genrelab.splits.segment_subsets` draws the ``random_segment`` segments, so every
         approach tests on the same segments.
     progress : show a tqdm bar over model x protocol.
+    models_dir : when given, each fitted model is saved there as
+        ``<model>__<protocol>__<level>.joblib`` (:func:`genrelab.models.save`; restore it with
+        :func:`genrelab.models.load`), described by ``features``: how its input is made.
 
     Training rows are ``train`` (and ``valid``, which only ``fault_filtered`` has); test rows are
     ``test``. At clip level every protocol, ``random_segment`` included, takes the track's subset
@@ -194,6 +200,8 @@ def evaluate(
             bar.set_postfix_str(f"{name} / {protocol}")
             detail, predicted = _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds, labels)
             details[name, protocol] = detail
+            if models_dir is not None:
+                _save(detail, approach, models_dir, features or {})
             results += [score_row(approach=approach, seed=seed, **p) for p in _score_args(detail, predicted)]
             predictions.append(_prediction_table(approach, detail, predicted))
             bar.update()
@@ -207,7 +215,16 @@ def evaluate(
     )
 
 
-def _check_inputs(X, y, rows: pd.DataFrame, level: str, cv_folds: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _save(detail: RunDetail, approach: str, models_dir: str | Path, features: dict) -> None:
+    from genrelab.models import SavedModel, model_path, save
+
+    classes = [str(c) for c in detail.estimator.classes_]
+    saved = SavedModel(detail.estimator, approach, detail.model, detail.protocol, detail.level, classes, features)
+    save(saved, model_path(models_dir, detail.model, detail.protocol, detail.level))
+
+
+def _check_inputs(
+X, y, rows: pd.DataFrame, level: str, cv_folds: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     if level not in EXAMPLE_LEVELS:
         raise DataError(f"level must be one of {EXAMPLE_LEVELS}, got {level!r}")
     X = _as_float_matrix(X)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -82,6 +83,7 @@ class FeatureSet(NamedTuple):
     approach: str  # the results table's ``approach``
     features: Callable[[np.ndarray], np.ndarray]  # (n, n_mels, n_frames) dB -> (n, n_features)
     models: dict[str, Callable[[], BaseEstimator]]  # model name -> zero-argument factory
+    settings: dict  # how ``features`` turns spectrograms into rows (JSON-compatible), saved with each model
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +337,8 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
 
     pix = p["pixels"]
     pca = ChunkedPCA(pix["n_components"], standardize=True, fit_rows=pix["fit_rows"], random_state=seed)
-    sets["pixels"] = FeatureSet("spectrogram_pixels", pixel_features, _factories("pixels", pix["models"], pca, seed))
+    sets["pixels"] = FeatureSet("spectrogram_pixels", pixel_features, _factories("pixels", pix["models"], pca, seed),
+                                {"transform": "pixels"})  # fmt: skip
 
     hog = p["hog"]
     for cell in _cell_sizes(hog["pixels_per_cell"]):
@@ -346,7 +349,10 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
         def features(X, cell=cell):
             return hog_features(X, cell, hog["orientations"], cells_per_block=hog["cells_per_block"], jobs=hog["jobs"])
 
-        sets[f"hog{cell}"] = FeatureSet("spectrogram_hog", features, {f"hog{cell}_{n}": f for n, f in models.items()})
+        described = {"transform": "hog", "pixels_per_cell": cell, "orientations": hog["orientations"],
+                     "cells_per_block": hog["cells_per_block"]}  # fmt: skip
+        sets[f"hog{cell}"] = FeatureSet("spectrogram_hog", features, {f"hog{cell}_{n}": f for n, f in models.items()},
+                                        described)  # fmt: skip
 
     shelf = p["shelf"]
     freqs = mel_band_centres(settings.n_mels, settings.fmin, settings.fmax)
@@ -357,7 +363,8 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
     def shelf_fn(X):
         return shelf_features(X, freqs, floor_db)
 
-    sets["shelf"] = FeatureSet("spectrogram_shelf", shelf_fn, _factories("shelf", shelf["models"], None, seed))
+    sets["shelf"] = FeatureSet("spectrogram_shelf", shelf_fn, _factories("shelf", shelf["models"], None, seed),
+                               {"transform": "shelf", "floor_db": floor_db})  # fmt: skip
     return sets
 
 
@@ -372,6 +379,7 @@ def evaluate_image_models(
     split_seed: int = 42,
     test_fraction: float = 0.25,
     progress: bool = True,
+    models_dir: str | Path | None = None,
 ) -> dict:
     """Evaluate every image approach on segment spectrograms; one Evaluation per approach.
 
@@ -381,6 +389,8 @@ def evaluate_image_models(
     splits : the split table.
     params, settings : as for :func:`make_image_models` (``seed`` and ``cv_folds`` come from params).
     protocols, split_seed, test_fraction, progress : passed to :func:`genrelab.evaluation.evaluate`.
+    models_dir : when given, each fitted model is saved in ``models_dir/<approach>/``, with the
+        spectrogram settings and the feature transform its input needs.
 
     Returns
     -------
@@ -390,6 +400,7 @@ def evaluate_image_models(
     from genrelab.evaluation import Evaluation, evaluate
 
     p = _merge(DEFAULTS, params or {}, PARAMS_KEY)
+    settings = settings or SpectrogramSettings()
     y = index["genre"].to_numpy(dtype=object)
     runs: dict[str, list] = {}
     for fs in make_image_models(params, settings).values():
@@ -398,8 +409,11 @@ def evaluate_image_models(
                 fs.features(X), y, index, splits, approach=fs.approach, models=fs.models, protocols=protocols,
                 level="segment", cv_folds=p["cv_folds"], seed=p["seed"], split_seed=split_seed,
                 test_fraction=test_fraction, progress=progress,
+                models_dir=None if models_dir is None else Path(models_dir) / fs.approach,
+                features={"input": "log-mel segments", "spectrograms": dict(settings.__dict__), **fs.settings},
             )
         )  # fmt: skip
+
     return {
         approach: Evaluation(
             approach=approach,

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from genrelab.splits import available_protocols
-from genrelab.stages.common import METRICS, read_prepared
+from genrelab.stages.common import METRICS, MODELS, read_prepared
+
 from genrelab.stages.features import FEATURES, feature_columns, read_feature_table
 
 
@@ -16,9 +17,12 @@ APPROACH_AUDIO = "audio_features"
 
 
 def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: Path = Path("results/parts"),
-                     predictions_dir: Path = Path("results/predictions"),
+                     predictions_dir: Path = Path("results/predictions"), models_dir: Path = MODELS / APPROACH_AUDIO,
                      metrics_path: Path = METRICS / "audio_models.json", progress: bool = True) -> dict:
     """Every audio-feature model under every protocol, per segment (and track) and per clip.
+
+    Each fitted model is saved under ``models_dir`` (:func:`genrelab.models.load` restores it),
+    with the feature settings its input needs.
 
     With ``audio_models.input: public`` the models run on the public GTZAN tables named by
     ``data.public_features_3s`` / ``data.public_features_30s`` instead of the extracted features,
@@ -44,12 +48,24 @@ def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: 
             split_seed=prep["seed"],
             test_fraction=prep["test_fraction"],
             progress=progress,
+            models_dir=models_dir,
+            features=feature_settings(params, level),
         )  # fmt: skip
     scores = pd.concat([e.scores for e in evaluations.values()], ignore_index=True)
     write_part(scores.to_dict("records"), APPROACH_AUDIO, parts_dir)
     write_predictions(pd.concat([e.predictions for e in evaluations.values()]), APPROACH_AUDIO, predictions_dir)
     write_metrics(scores, metrics_path)
     return evaluations
+
+
+def feature_settings(params: dict, level: str) -> dict:
+    """How the input of an audio-feature model is made: the 57 columns of the 30 s table (one row
+    per clip) or of the segment table (rows vote per track), at 22050 Hz."""
+    from genrelab.features import FEATURE_COLUMNS, FEATURE_VERSION, SR
+
+    seconds = params["prepare"]["segment_seconds"] if level == "segment" else 30.0
+    return {"table": "gtzan57", "input": params["audio_models"]["input"], "segment_seconds": seconds,
+            "sample_rate": SR, "feature_version": FEATURE_VERSION, "columns": list(FEATURE_COLUMNS)}  # fmt: skip
 
 
 def _audio_model_inputs(params: dict, level: str, features_dir: Path):

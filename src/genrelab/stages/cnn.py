@@ -7,11 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from genrelab.splits import available_protocols
-from genrelab.stages.common import METRICS, read_prepared
+from genrelab.stages.common import METRICS, MODELS, read_prepared
 from genrelab.stages.spectrograms import SPECTROGRAMS
 
-
-MODELS = Path("models/cnn")
 CURVES = Path("results/curves")
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 INTERIM = Path("data/interim")
 METRICS = Path("metrics")
+MODELS = Path("models")  # models/<approach>/: every fitted model, genrelab.models.load restores it
 
 
 def write_json(obj: dict, path: Path) -> None:

@@ -7,14 +7,16 @@ from pathlib import Path
 import pandas as pd
 
 from genrelab.splits import available_protocols
-from genrelab.stages.common import METRICS, read_prepared
+from genrelab.stages.common import METRICS, MODELS, read_prepared
+
 from genrelab.stages.spectrograms import SPECTROGRAMS
 
 
 def run_image_models(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, parts_dir: Path = Path("results/parts"),
-                     predictions_dir: Path = Path("results/predictions"),
+                     predictions_dir: Path = Path("results/predictions"), models_dir: Path = MODELS,
                      metrics_path: Path = METRICS / "image_models.json", progress: bool = True) -> dict:
-    """The three spectrogram-as-image approaches under every protocol. Returns ``{approach: Evaluation}``."""
+    """The three spectrogram-as-image approaches under every protocol. Returns ``{approach: Evaluation}``;
+    each fitted model is saved under ``models_dir/<approach>/``."""
     from genrelab.image_models import evaluate_image_models
     from genrelab.results import write_metrics, write_part, write_predictions
     from genrelab.spectrograms import load_meta, load_segments
@@ -28,6 +30,7 @@ def run_image_models(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, par
         split_seed=params["prepare"]["seed"],
         test_fraction=params["prepare"]["test_fraction"],
         progress=progress,
+        models_dir=models_dir,
     )  # fmt: skip
     for approach, evaluation in evaluations.items():
         write_part(evaluation.scores.to_dict("records"), approach, parts_dir)
