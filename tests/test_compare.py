@@ -11,13 +11,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from genrelab import compare  # noqa: E402
+from genrelab import compare, config  # noqa: E402
 from genrelab.config import ParamsError  # noqa: E402
 from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS, score_row  # noqa: E402
 
 GENRES = ["ambient", "bossa", "chiptune", "drone"]
 TRACKS = [f"{g}.{i:05d}" for g in GENRES for i in range(10)]  # 40 test tracks
-SETTINGS = compare.check_settings({"n_boot": 200})
+SETTINGS = config.section("compare", {"n_boot": 200})
 
 # (approach, model, level) -> protocol -> share of test tracks predicted right.
 SPEC = {
@@ -198,12 +198,12 @@ def test_conclusions_adapt_to_missing_protocols_and_approaches(results):
 
 
 def test_settings_are_checked_with_the_key_named():
-    assert compare.check_settings(None)["top"] == 3
-    assert compare.check_settings({"alpha": 0.01})["alpha"] == 0.01
+    assert config.section("compare", None)["top"] == 3
+    assert config.section("compare", {"alpha": 0.01})["alpha"] == 0.01
     with pytest.raises(ParamsError, match=r"compare\.n_bot"):
-        compare.check_settings({"n_bot": 10})
-    with pytest.raises(ParamsError, match=r"'compare\.alpha' must be a number between 0 and 1"):
-        compare.check_settings({"alpha": 5})
+        config.section("compare", {"n_bot": 10})
+    with pytest.raises(ParamsError, match=r"'compare\.alpha' must be less than 1, got 5"):
+        config.section("compare", {"alpha": 5})
 
 
 def test_dvc_plot_files(results, tmp_path):

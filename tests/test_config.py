@@ -52,3 +52,40 @@ def test_project_params_file_is_valid():
     root = Path(__file__).resolve().parents[1]
     params = load_params(root / "params.yaml")
     assert params["data"]["source"] in {"demo", "gtzan", "folder"}
+
+
+def test_every_section_is_checked_by_the_one_schema(tmp_path):
+    from genrelab.config import SECTIONS
+
+    assert list(SECTIONS) == ["data", "prepare", "features", "audio_models", "spectrograms", "image_models", "cnn",
+                              "compare"]  # fmt: skip
+    for text, message in [
+        ("cnn:\n  scratch:\n    epoch: 3\n", r"unknown key 'cnn.scratch.epoch'. Did you mean 'epochs'\?"),
+        ("cnn:\n  transfer:\n    backbone: resnet\n", r"'cnn.transfer.backbone' must be one of 'mobilenetv2', 'efficientnetb0' or 'vgg19', got 'resnet'"),
+        ("compare:\n  top: 1\n", r"'compare.top' must be greater than or equal to 2, got 1"),
+        ("spectrograms:\n  ref: loud\n", r"'spectrograms.ref' must be one of 'max' or 'unit', got 'loud'"),
+        ("image_models:\n  hog:\n    pixels_per_cell: [9, 0]\n", r"'image_models.hog.pixels_per_cell' \(item 1\) must be greater than or equal to 1"),
+        ("features:\n  jobs: 0\n", r"'features.jobs' must be a positive number of workers, or -1 for one per core, got 0"),
+        ("prepare:\n  protocols: [random_segment, leaky]\n", r"'prepare.protocols' \(item 1\) must be one of"),
+        ("data:\n  source: fma\n", r"'data.source' must be one of 'demo', 'gtzan' or 'folder', got 'fma'"),
+    ]:
+        with pytest.raises(ParamsError, match=message):
+            load_params(write(tmp_path, text))
+
+
+def test_every_problem_is_one_line_naming_the_file(tmp_path):
+    with pytest.raises(ParamsError) as err:
+        load_params(write(tmp_path, "prepare:\n  seed: x\n  test_fraction: 2\ncompare:\n  alpha: 0\n"))
+    lines = str(err.value).splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'params.yaml'}: ")
+    assert len(lines) == 3 and all("' must be " in line for line in lines)
+
+
+def test_section_fills_defaults_and_models_null_means_the_defaults():
+    from genrelab.config import section
+
+    images = section("image_models", {"hog": {"pixels_per_cell": 12, "models": None}})
+    assert images["hog"]["pixels_per_cell"] == [12] and images["hog"]["models"] == {"logreg": {}, "lightgbm": {}}
+    assert section("cnn")["transfer"]["weights"] == "random"
+    with pytest.raises(ParamsError, match="no params section 'cnnn'"):
+        section("cnnn", {})

@@ -23,21 +23,19 @@ learning curves. Segment probabilities are averaged per track for the track-leve
 
 from __future__ import annotations
 
-import difflib
 import os
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_class_weight
 
-from genrelab.config import ParamsError
+from genrelab.config import BACKBONE_NAMES, IMAGENET_SIZES, ParamsError, section
 from genrelab.errors import DataError, GenrelabError
 from genrelab.models import SavedModel, file_slug, model_path, save
 from genrelab.results import PREDICTION_COLUMNS, aggregate_tracks, score_row
@@ -53,40 +51,7 @@ import tensorflow as tf  # noqa: E402
 
 SCRATCH = "cnn_scratch"
 TRANSFER = "cnn_transfer"
-CHANNELS = ("repeat", "stack")
 HISTORY_COLUMNS = ["epoch", "phase", "loss", "val_loss", "accuracy", "val_accuracy"]
-
-# The ``cnn:`` section of params.yaml. Each leaf is the default; its type is the type required.
-DEFAULTS: dict[str, Any] = {
-    "seed": 42,
-    "valid_fraction": 0.2,  # share of the training groups held out for early stopping
-    "scratch": {
-        "input_size": 64,  # square side in pixels the dB spectrogram is resized to
-        "filters": [16, 32, 64],  # one conv/BN/pool block per entry
-        "dense_units": 64,
-        "dropout": 0.3,
-        "epochs": 6,
-        "batch_size": 32,
-        "learning_rate": 0.001,
-        "patience": 2,
-    },
-    "transfer": {
-        "backbone": "mobilenetv2",
-        "weights": "random",  # imagenet | random | path to a local .h5 / .keras weights file
-        "channels": "repeat",  # repeat | stack
-        "input_size": 96,  # square side in pixels the spectrogram is resized to
-        "dense_units": 64,
-        "dropout": 0.3,
-        "frozen_epochs": 4,
-        "fine_tune_epochs": 1,
-        "fine_tune_layers": 20,  # top backbone layers unfrozen after the frozen phase; 0: none
-        "batch_size": 32,
-        "learning_rate": 0.001,
-        "fine_tune_learning_rate": 0.0001,
-        "patience": 2,
-    },
-}
-
 
 class WeightsError(GenrelabError):
     """Backbone weights cannot be used: not in the local cache, or not matching the backbone."""
@@ -109,7 +74,7 @@ BACKBONES: dict[str, Backbone] = {
         preprocess=keras.applications.mobilenet_v2.preprocess_input,
         imagenet_file=lambda size: f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{size}_no_top.h5",
         url="https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/",
-        imagenet_sizes=(96, 128, 160, 192, 224),
+        imagenet_sizes=IMAGENET_SIZES["mobilenetv2"],
     ),
     "efficientnetb0": Backbone(
         build=keras.applications.EfficientNetB0,
@@ -125,106 +90,24 @@ BACKBONES: dict[str, Backbone] = {
         url="https://storage.googleapis.com/tensorflow/keras-applications/vgg19/",
     ),
 }
+assert tuple(BACKBONES) == BACKBONE_NAMES, "genrelab.config lists the backbones params.yaml may name"
 
 
 # --------------------------------------------------------------------------------------- params
 
 
 def check_params(raw: dict | None) -> dict:
-    """Check the ``cnn:`` section of params.yaml and fill in defaults.
+    """The ``cnn:`` section of params.yaml checked by the one schema (:class:`genrelab.config.Cnn`),
+    defaults filled in, and its weights file, when one is named, found on disk.
 
-    Unknown keys, wrong types and out-of-range values raise :class:`ParamsError` naming
-    ``cnn.<key>``. A relative weights path is taken from the working directory (the project root).
+    A relative weights path is taken from the working directory (the project root).
     """
-    params = _merge(raw or {}, DEFAULTS, "cnn")
-    for name in ("scratch", "transfer"):
-        p = params[name]
-        for key in ("dense_units", "batch_size", "epochs" if name == "scratch" else "frozen_epochs"):
-            _require(p[key] >= 1, f"cnn.{name}.{key}", "must be at least 1", p[key])
-        _require(0 <= p["dropout"] < 1, f"cnn.{name}.dropout", "must be in [0, 1)", p["dropout"])
-        _require(p["learning_rate"] > 0, f"cnn.{name}.learning_rate", "must be positive", p["learning_rate"])
-        _require(p["patience"] >= 0, f"cnn.{name}.patience", "must be 0 or more", p["patience"])
-    filters = params["scratch"]["filters"]
-    _require(
-        bool(filters) and all(isinstance(f, int) and not isinstance(f, bool) and f > 0 for f in filters),
-        "cnn.scratch.filters",
-        "must be a non-empty list of positive integers (filters per block)",
-        filters,
-    )
-    _require(params["scratch"]["input_size"] >= 8, "cnn.scratch.input_size", "must be at least 8 (pixels)",
-             params["scratch"]["input_size"])
-    _check_transfer(params["transfer"])
-    _require(0 < params["valid_fraction"] < 1, "cnn.valid_fraction", "must be between 0 and 1", params["valid_fraction"])
+    params = section("cnn", raw)
+    weights = params["transfer"]["weights"]
+    if weights not in ("imagenet", "random") and not Path(weights).is_file():
+        raise ParamsError(f"params.yaml: 'cnn.transfer.weights' names no file (looked at {Path(weights).resolve()}); "
+                          f"got {weights!r}.")  # fmt: skip
     return params
-
-
-def _check_transfer(p: dict) -> None:
-    _require(p["backbone"] in BACKBONES, "cnn.transfer.backbone", f"must be one of {list(BACKBONES)}", p["backbone"])
-    _require(p["channels"] in CHANNELS, "cnn.transfer.channels", f"must be one of {list(CHANNELS)}", p["channels"])
-    _require(p["input_size"] >= 32, "cnn.transfer.input_size", "must be at least 32 (pixels)", p["input_size"])
-    for key in ("fine_tune_epochs", "fine_tune_layers"):
-        _require(p[key] >= 0, f"cnn.transfer.{key}", "must be 0 or more", p[key])
-    _require(
-        p["fine_tune_learning_rate"] > 0,
-        "cnn.transfer.fine_tune_learning_rate",
-        "must be positive",
-        p["fine_tune_learning_rate"],
-    )
-    weights = p["weights"]
-    if weights == "imagenet":
-        sizes = BACKBONES[p["backbone"]].imagenet_sizes
-        _require(
-            sizes is None or p["input_size"] in sizes,
-            "cnn.transfer.input_size",
-            f"must be one of {list(sizes or [])} for {p['backbone']} with imagenet weights "
-            "(the only sizes its ImageNet weights were published for)",
-            p["input_size"],
-        )
-    elif weights != "random":
-        path = Path(weights)
-        _require(
-            path.suffix in (".h5", ".keras"),
-            "cnn.transfer.weights",
-            "must be 'imagenet', 'random' or the path of a .h5 / .keras weights file",
-            weights,
-        )
-        _require(path.is_file(), "cnn.transfer.weights", f"names no file (looked at {path.resolve()})", weights)
-
-
-def _merge(raw: Any, defaults: dict, prefix: str) -> dict:
-    """Defaults overlaid with ``raw``, type-checked leaf by leaf (``float`` accepts ``int``)."""
-    if not isinstance(raw, dict):
-        raise ParamsError(f"params.yaml: '{prefix}' must be a mapping, got {raw!r}.")
-    out = {}
-    for key, value in raw.items():
-        dotted = f"{prefix}.{key}"
-        if key not in defaults:
-            hint = difflib.get_close_matches(str(key), list(defaults), n=1)
-            fix = f"Did you mean '{hint[0]}'?" if hint else f"Known keys: {', '.join(defaults)}."
-            raise ParamsError(f"params.yaml: unknown key '{dotted}'. {fix}")
-        default = defaults[key]
-        if isinstance(default, dict):
-            out[key] = _merge(value, default, dotted)
-            continue
-        expected = type(default)
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            ok, value = True, float(value)
-        if not ok:
-            raise ParamsError(
-                f"params.yaml: '{dotted}' must be of type {expected.__name__} (like {default!r}), "
-                f"got {value!r} ({type(value).__name__})."
-            )
-        out[key] = value
-    for key, default in defaults.items():
-        if key not in out:
-            out[key] = _merge({}, default, f"{prefix}.{key}") if isinstance(default, dict) else default
-    return {key: out[key] for key in defaults}
-
-
-def _require(ok: bool, key: str, rule: str, value: Any) -> None:
-    if not ok:
-        raise ParamsError(f"params.yaml: '{key}' {rule}; got {value!r}.")
 
 
 # -------------------------------------------------------------------------------- model names

@@ -31,7 +31,6 @@ from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, f1_score
 
 from genrelab import plots
-from genrelab.config import ParamsError
 from genrelab.errors import DataError
 from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS, stack_tables
 
@@ -50,40 +49,6 @@ SCOPES = {"track": ("track", "clip"), "segment": ("segment",)}
 ENTRY = ["approach", "model", "level"]
 PROTOCOL_MARKERS = {"random_segment": "o", "track_grouped": "s", "artist_grouped": "D", "fault_filtered": "^"}
 RANDOM_WEIGHTS_TAG = "[random]"
-
-# The ``compare`` section of params.yaml: key -> (default, check, rule shown in the error).
-SETTINGS = {
-    "alpha": (0.05, lambda v: isinstance(v, float) and 0 < v < 1, "a number between 0 and 1"),
-    "n_boot": (2000, lambda v: isinstance(v, int) and v >= 100, "an integer >= 100"),
-    "seed": (42, lambda v: isinstance(v, int), "an integer"),
-    "top": (3, lambda v: isinstance(v, int) and v >= 2, "an integer >= 2"),
-}
-
-
-# ------------------------------------------------------------------------------------ settings
-
-
-def check_settings(raw: dict | None) -> dict:
-    """The ``compare`` section of params.yaml with defaults filled in.
-
-    Keys: ``alpha`` (significance level of the paired tests), ``n_boot`` (paired bootstrap
-    resamples), ``seed`` (of the bootstrap), ``top`` (how many approaches, best first, enter the
-    paired tests). Unknown keys and bad values raise :class:`ParamsError` naming ``compare.<key>``.
-    """
-    raw = dict(raw or {})
-    unknown = sorted(set(raw) - set(SETTINGS))
-    if unknown:
-        raise ParamsError(f"unknown key 'compare.{unknown[0]}'. Known keys: {', '.join(SETTINGS)}.")
-    out = {}
-    for key, (default, ok, rule) in SETTINGS.items():
-        value = raw.get(key, default)
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) or not ok(value):
-            raise ParamsError(f"'compare.{key}' must be {rule} (like {default!r}), got {value!r}.")
-        out[key] = value
-    return out
-
 
 # ---------------------------------------------------------------------------------------- inputs
 
@@ -495,7 +460,7 @@ def conclusions(scores: pd.DataFrame, predictions: pd.DataFrame, *, source: str,
     ----------
     scores : the results table; predictions : the test predictions (for the paired test).
     source : ``data.source`` of params.yaml (``demo``, ``gtzan`` or ``folder``).
-    settings : :func:`check_settings` output.
+    settings : the ``compare`` section of params.yaml (:func:`genrelab.config.section`).
     """
     board = leaderboard(scores, "track")
     if board.empty:

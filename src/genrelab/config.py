@@ -1,107 +1,247 @@
-"""Load and check ``params.yaml``.
+"""The one schema of ``params.yaml``, and reading it.
 
-Every stage reads its own section through :func:`load_params`. The schema below is the single
-list of known keys and their types: an unknown key (a typo) or a value of the wrong type stops
-the run with a message naming the key, instead of being silently ignored.
+Every section is a pydantic model below: its fields are the known keys, their types and allowed
+values, their defaults. :func:`load_params` checks the whole file against :class:`Params`;
+:func:`section` checks one section given as a mapping (a notebook's or a test's overrides). Any
+problem stops the run with a :class:`ParamsError` naming the dotted key, what it must be and what
+it got, one line per problem; an unknown key (a typo) gets the nearest known one suggested.
 
-Sub-trees listed in ``OPEN_KEYS`` are free-form (estimator keyword arguments, say): their own
-keys are checked later by the code that uses them.
+Free-form parts are the classifier keyword arguments under ``*.models``: their own keys are
+checked by the code that builds each estimator (:func:`genrelab.models.make_models`), against the
+estimator's parameters.
 """
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from genrelab.errors import GenrelabError
 
-# Each leaf is the default value; its Python type is the type the key must hold.
-# ``float`` leaves accept ints too. ``None`` leaves accept anything.
-SCHEMA: dict[str, Any] = {
-    "data": {
-        "source": "demo",  # demo | gtzan | folder
-        "root": "data/raw",
-        # GTZAN metadata: paths may be empty, then the matching feature is off.
-        "gtzan_index": "",  # mirdata-style md5 index (json)
-        "gtzan_artists": "",  # Sturm's artist index (txt)
-        "gtzan_splits": "",  # folder with {train,valid,test}_filtered.txt
-        # Optional public feature tables used in place of extracted features.
-        "public_features_30s": "",
-        "public_features_3s": "",
-    },
-    "prepare": {
-        "segment_seconds": 3.0,
-        "test_fraction": 0.25,
-        "seed": 42,
-        "protocols": ["random_segment", "track_grouped", "artist_grouped", "fault_filtered"],
-        "near_duplicate_threshold": 0.93,
-    },
-    "features": {"jobs": 2},
-    "audio_models": {
-        "seed": 42,
-        "cv_folds": 5,
-        "levels": ["segment", "clip"],
-        "input": "extracted",  # extracted | public
-        "models": None,  # open: model name -> estimator kwargs
-    },
-    "spectrograms": {
-        "sr": 22050,
-        "n_mels": 128,
-        "n_fft": 2048,
-        "hop_length": 512,
-        "fmin": 0.0,
-        "fmax": 11025.0,
-        "ref": "max",  # max | unit
-        "top_db": 80.0,
-        "clip_seconds": 30.0,
-        "png": True,
-        "image_dpi": 100,
-        "jobs": 2,
-    },
-    "image_models": {
-        "seed": 42,
-        "cv_folds": 0,
-        "pixels": {"n_components": 0.9, "fit_rows": 3000, "models": None},
-        "hog": {
-            "pixels_per_cell": [9, 12],
-            "orientations": 9,
-            "cells_per_block": 2,
-            "n_components": 0.9,
-            "fit_rows": 3000,
-            "jobs": 1,
-            "models": None,
-        },
-        "shelf": {"floor_db": -50.0, "models": None},
-    },
-    "cnn": None,
-    "compare": None,
-}
+PROTOCOL_NAMES = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered")
+BACKBONE_NAMES = ("mobilenetv2", "efficientnetb0", "vgg19")
+# Input sides (px) ImageNet weights were published for; a backbone not listed takes any side.
+IMAGENET_SIZES = {"mobilenetv2": (96, 128, 160, 192, 224)}
 
-# Paths (dotted) whose values are free-form mappings.
-OPEN_KEYS = {
-    "audio_models.models",
-    "image_models.pixels.models",
-    "image_models.hog.models",
-    "image_models.shelf.models",
-    "cnn",
-    "compare",
-}
+Positive = Annotated[int, Field(ge=1)]
+NonNegative = Annotated[int, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+Jobs = Annotated[int, Field(ge=-1)]  # workers; -1 = one per core (0 is refused below)
+ModelMap = dict[str, dict[str, Any] | None]  # model name -> classifier keyword arguments (free-form)
 
 
 class ParamsError(GenrelabError):
     """A problem in params.yaml, with the dotted key and how to fix it."""
 
 
+class Section(BaseModel):
+    """A mapping of params.yaml: unknown keys are errors, values are not coerced (``3`` is a
+    valid float, ``"3"`` and ``true`` are not integers)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+    @field_validator("jobs", check_fields=False)
+    @classmethod
+    def _jobs_not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must be a positive number of workers, or -1 for one per core")
+        return value
+
+
+# ------------------------------------------------------------------------------------- sections
+
+
+class Data(Section):
+    source: Literal["demo", "gtzan", "folder"] = "demo"
+    root: str = "data/raw"
+    # GTZAN metadata: paths may be empty, then the matching feature is off.
+    gtzan_index: str = ""  # mirdata-style md5 index (json)
+    gtzan_artists: str = ""  # Sturm's artist index (txt)
+    gtzan_splits: str = ""  # folder with {train,valid,test}_filtered.txt
+    # Optional public feature tables used in place of extracted features.
+    public_features_30s: str = ""
+    public_features_3s: str = ""
+
+
+class Prepare(Section):
+    segment_seconds: PositiveFloat = 3.0
+    test_fraction: Fraction = 0.25
+    seed: int = 42
+    protocols: list[Literal[PROTOCOL_NAMES]] = list(PROTOCOL_NAMES)  # type: ignore[valid-type]
+    near_duplicate_threshold: Annotated[float, Field(gt=0, le=1)] = 0.93
+
+
+class Features(Section):
+    jobs: Jobs = 2
+
+
+class AudioModels(Section):
+    seed: int = 42
+    cv_folds: NonNegative = 5
+    levels: list[Literal["segment", "clip"]] = ["segment", "clip"]
+    input: Literal["extracted", "public"] = "extracted"
+    models: ModelMap | None = None  # None or empty: the whole zoo with its defaults
+
+
+class Spectrograms(Section):
+    sr: Positive = 22050
+    n_mels: Positive = 128
+    n_fft: Positive = 2048
+    hop_length: Positive = 512
+    fmin: Annotated[float, Field(ge=0)] = 0.0
+    fmax: PositiveFloat = 11025.0
+    ref: Literal["max", "unit"] = "max"
+    top_db: PositiveFloat = 80.0
+    clip_seconds: PositiveFloat = 30.0
+    png: bool = True
+    image_dpi: Positive = 100
+    jobs: Jobs = 2
+
+
+def _models(default: dict) -> Any:
+    """A ``models`` field whose ``null`` (or absence) means the approach's default models."""
+    return Field(default_factory=lambda: {name: {} for name in default})
+
+
+class _WithModels(Section):
+    @field_validator("models", mode="before", check_fields=False)
+    @classmethod
+    def _null_is_default(cls, value: Any, info) -> Any:
+        return cls.model_fields[info.field_name].get_default(call_default_factory=True) if value is None else value
+
+
+def _check_components(value: float | int) -> float | int:
+    if (isinstance(value, float) and not 0 < value <= 1) or (isinstance(value, int) and value < 1):
+        raise ValueError("must be a share of variance in (0, 1] or a whole number of components >= 1")
+    return value
+
+
+Components = Annotated[float | int, AfterValidator(_check_components)]  # PCA: a share of variance, or a count
+
+
+class Pixels(_WithModels):
+    n_components: Components = 0.9
+    fit_rows: Positive = 3000
+    models: ModelMap = _models({"random_forest": {}, "logreg": {}})
+
+
+class Hog(_WithModels):
+    pixels_per_cell: list[Positive] = [9, 12]  # one HOG approach per cell size; a single int is one size
+    orientations: Positive = 9
+    cells_per_block: Positive = 2
+    n_components: Components = 0.9
+    fit_rows: Positive = 3000
+    jobs: Jobs = 1
+    models: ModelMap = _models({"logreg": {}, "lightgbm": {}})
+
+    @field_validator("pixels_per_cell", mode="before")
+    @classmethod
+    def _one_size_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Shelf(_WithModels):
+    floor_db: Annotated[float, Field(le=0)] = -50.0  # relative to each spectrogram's maximum
+    models: ModelMap = _models({"svm": {}, "logreg": {}})
+
+
+class ImageModels(Section):
+    seed: int = 42
+    cv_folds: NonNegative = 0
+    pixels: Pixels = Field(default_factory=Pixels)
+    hog: Hog = Field(default_factory=Hog)
+    shelf: Shelf = Field(default_factory=Shelf)
+
+
+class Scratch(Section):
+    input_size: Annotated[int, Field(ge=8)] = 64  # square side in pixels the dB spectrogram is resized to
+    filters: Annotated[list[Positive], Field(min_length=1)] = [16, 32, 64]  # one conv/BN/pool block each
+    dense_units: Positive = 64
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.3
+    epochs: Positive = 6
+    batch_size: Positive = 32
+    learning_rate: PositiveFloat = 0.001
+    patience: NonNegative = 2
+
+
+class Transfer(Section):
+    backbone: Literal[BACKBONE_NAMES] = "mobilenetv2"  # type: ignore[valid-type]
+    weights: str = "random"  # imagenet | random | path to a local .h5 / .keras weights file
+    channels: Literal["repeat", "stack"] = "repeat"
+    input_size: Annotated[int, Field(ge=32)] = 96
+    dense_units: Positive = 64
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.3
+    frozen_epochs: Positive = 4
+    fine_tune_epochs: NonNegative = 1
+    fine_tune_layers: NonNegative = 20  # top backbone layers unfrozen after the frozen phase; 0: none
+    batch_size: Positive = 32
+    learning_rate: PositiveFloat = 0.001
+    fine_tune_learning_rate: PositiveFloat = 0.0001
+    patience: NonNegative = 2
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_kind(cls, value: str) -> str:
+        if value not in ("imagenet", "random") and Path(value).suffix not in (".h5", ".keras"):
+            raise ValueError("must be 'imagenet', 'random' or the path of a .h5 / .keras weights file")
+        return value
+
+    @model_validator(mode="after")
+    def _published_size(self) -> Transfer:
+        sizes = IMAGENET_SIZES.get(self.backbone)
+        if self.weights == "imagenet" and sizes and self.input_size not in sizes:
+            raise _KeyedError("input_size", f"must be one of {list(sizes)} for {self.backbone} with imagenet "
+                              f"weights (the only sizes its ImageNet weights were published for)", self.input_size)
+        return self
+
+
+class Cnn(Section):
+    seed: int = 42
+    valid_fraction: Fraction = 0.2  # share of the training groups held out for early stopping
+    scratch: Scratch = Field(default_factory=Scratch)
+    transfer: Transfer = Field(default_factory=Transfer)
+
+
+class Compare(Section):
+    alpha: Fraction = 0.05  # significance level of the paired tests
+    n_boot: Annotated[int, Field(ge=100)] = 2000  # paired bootstrap resamples
+    seed: int = 42
+    top: Annotated[int, Field(ge=2)] = 3  # best approaches entering the paired tests
+
+
+class Params(Section):
+    data: Data = Field(default_factory=Data)
+    prepare: Prepare = Field(default_factory=Prepare)
+    features: Features = Field(default_factory=Features)
+    audio_models: AudioModels = Field(default_factory=AudioModels)
+    spectrograms: Spectrograms = Field(default_factory=Spectrograms)
+    image_models: ImageModels = Field(default_factory=ImageModels)
+    cnn: Cnn = Field(default_factory=Cnn)
+    compare: Compare = Field(default_factory=Compare)
+
+
+SECTIONS: dict[str, type[Section]] = {name: f.annotation for name, f in Params.model_fields.items()}
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
 def load_params(path: str | Path = "params.yaml", section: str | None = None) -> dict:
-    """Read ``params.yaml``, check it against :data:`SCHEMA` and fill in defaults.
+    """Read ``params.yaml``, check it against :class:`Params` and fill in defaults.
 
     Parameters
     ----------
     path : path to the YAML file.
     section : if given, return only that top-level section.
+
+    Returns
+    -------
+    The parameters as plain dicts and lists, every default filled in.
     """
     path = Path(path)
     if not path.exists():
@@ -112,50 +252,86 @@ def load_params(path: str | Path = "params.yaml", section: str | None = None) ->
         raise ParamsError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}.")
-    params = _check(raw, SCHEMA, prefix="", source=path)
+    params = _validate(Params, raw, prefix="", source=str(path))
     if section is None:
         return params
     if section not in params:
-        raise ParamsError(f"{path}: no section {section!r}; known: {', '.join(SCHEMA)}")
+        raise ParamsError(f"{path}: no section {section!r}; known: {', '.join(SECTIONS)}")
     return params[section]
 
 
-def _check(value: Any, schema: Any, prefix: str, source: Path) -> Any:
-    if prefix in OPEN_KEYS or schema is None:
-        return value
-    if isinstance(schema, dict):
-        if not isinstance(value, dict):
-            raise ParamsError(f"{source}: '{prefix}' must be a mapping, got {value!r}.")
-        out = {}
-        for key, sub in value.items():
-            dotted = f"{prefix}.{key}" if prefix else str(key)
-            if key not in schema:
-                hint = difflib.get_close_matches(str(key), [str(k) for k in schema], n=1)
-                fix = f" Did you mean '{hint[0]}'?" if hint else f" Known keys: {', '.join(schema)}."
-                raise ParamsError(f"{source}: unknown key '{dotted}'.{fix}")
-            out[key] = _check(sub, schema[key], dotted, source)
-        for key, default in schema.items():
-            out.setdefault(key, default)
-        return out
-    return _check_leaf(value, schema, prefix, source)
+def section(name: str, raw: dict | None = None) -> dict:
+    """One section of params.yaml (``cnn``, ``compare``, ...) from a mapping, checked, defaults filled in."""
+    if name not in SECTIONS:
+        raise ParamsError(f"no params section {name!r}; known: {', '.join(SECTIONS)}")
+    return _validate(SECTIONS[name], raw or {}, prefix=name, source="params.yaml")
 
 
-def _check_leaf(value: Any, default: Any, key: str, source: Path) -> Any:
-    expected = type(default)
-    ok = isinstance(value, expected)
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        ok, value = True, float(value)
-    if expected is int and isinstance(value, bool):
-        ok = False
-    if not ok:
-        raise ParamsError(
-            f"{source}: '{key}' must be {_type_name(expected)} (like {default!r}), "
-            f"got {value!r} ({_type_name(type(value))})."
-        )
-    return value
+def _validate(model: type[Section], raw: Any, prefix: str, source: str) -> dict:
+    try:
+        return model.model_validate(raw).model_dump()
+    except ValidationError as err:
+        lines = [_message(model, error, prefix) for error in err.errors()]
+        raise ParamsError(f"{source}: " + "\n".join(dict.fromkeys(lines))) from None
 
 
-def _type_name(t: type) -> str:
-    return {int: "an integer", float: "a number", str: "a string", list: "a list", bool: "true/false"}.get(
-        t, t.__name__
-    )
+class _KeyedError(ValueError):
+    """A cross-field rule's error, naming the key it is about."""
+
+    def __init__(self, key: str, rule: str, value: Any):
+        super().__init__(rule)
+        self.key, self.rule, self.value = key, rule, value
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", list: "a list", bool: "true/false", dict: "a mapping"}
+
+
+def _message(model: type[Section], error: dict, prefix: str) -> str:
+    """One line for one pydantic error: ``'<dotted key>' must be <rule>, got <value>.``"""
+    parts = [part for part in error["loc"] if not str(part).startswith(("function-", "literal["))]
+    loc = [str(part) for part in parts if not isinstance(part, int)]
+    item = "".join(f" (item {part})" for part in parts if isinstance(part, int))  # list positions, 0-based
+    ctx = error.get("ctx") or {}
+    keyed = ctx.get("error")
+    if isinstance(keyed, _KeyedError):
+        loc, rule, value = [*loc, keyed.key], keyed.rule, keyed.value
+    else:
+        rule, value = _rule(error, model, loc), error.get("input")
+    dotted = ".".join([prefix, *loc] if prefix else loc)
+    if error["type"] == "extra_forbidden":
+        known = list(_model_at(model, loc[:-1]).model_fields) if _model_at(model, loc[:-1]) else []
+        hint = difflib.get_close_matches(loc[-1], known, n=1)
+        fix = f"Did you mean '{hint[0]}'?" if hint else f"Known keys: {', '.join(known)}."
+        return f"unknown key '{dotted}'. {fix}"
+    return f"'{dotted}'{item} {rule}, got {value!r}."
+
+
+def _rule(error: dict, model: type[Section], loc: list[str]) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    if kind.endswith("_type") or kind in ("model_type", "dict_type", "list_type"):
+        expected = {"int_type": int, "float_type": float, "string_type": str, "bool_type": bool,
+                    "list_type": list, "dict_type": dict, "model_type": dict}.get(kind)  # fmt: skip
+        default = _default_at(model, loc)
+        like = f" (like {default!r})" if default is not None and not isinstance(default, Section) else ""
+        return f"must be {_TYPE_NAMES.get(expected, kind.removesuffix('_type'))}{like}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"].replace("Input should be", "must be").replace("List should have", "must have")
+
+
+def _model_at(model: type[Section], loc: list[str]) -> type[Section] | None:
+    for part in loc:
+        field = model.model_fields.get(part)
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, Section)):
+            return None
+        model = field.annotation
+    return model
+
+
+def _default_at(model: type[Section], loc: list[str]) -> Any:
+    parent = _model_at(model, loc[:-1]) if loc else None
+    if parent is None or loc[-1] not in parent.model_fields:
+        return None
+    return parent.model_fields[loc[-1]].get_default(call_default_factory=True)

@@ -31,9 +31,8 @@ pipeline on 7500 such rows allocates about 0.6 GB (``benchmarks/bench_image_memo
 from __future__ import annotations
 
 import copy
-import difflib
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,35 +46,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from genrelab.config import SCHEMA, ParamsError
+from genrelab.config import ParamsError, section
 from genrelab.errors import DataError
+from genrelab.models import estimator_kwargs
 from genrelab.spectrograms import SpectrogramSettings, example_rows, hz_to_axis, mel_band_centres, show_spectrogram
 
 APPROACHES = ("spectrogram_pixels", "spectrogram_hog", "spectrogram_shelf")
 PARAMS_KEY = "image_models"
 SHELF_FEATURES = ("shelf_mean_hz", "shelf_std_hz", "shelf_p10_hz", "shelf_p50_hz", "shelf_p90_hz", "shelf_top_fraction")
-
-# Default models of each image approach: name -> classifier keyword arguments. A ``models``
-# mapping given in params replaces the default one (so a subset can be run; ``null`` keeps the
-# defaults).
-DEFAULT_MODELS: dict[str, dict[str, dict]] = {
-    "pixels": {"random_forest": {}, "logreg": {}},
-    "hog": {"logreg": {}, "lightgbm": {}},
-    "shelf": {"svm": {}, "logreg": {}},
-}
-
-
-def _defaults() -> dict[str, Any]:
-    """``image_models`` defaults: the params schema's (one source of truth), plus the model lists
-    the schema leaves free-form."""
-    defaults = copy.deepcopy(SCHEMA[PARAMS_KEY])
-    for approach, models in DEFAULT_MODELS.items():
-        defaults[approach]["models"] = copy.deepcopy(models)
-    return defaults
-
-
-DEFAULTS: dict[str, Any] = _defaults()
-
 
 class FeatureSet(NamedTuple):
     """One feature builder and the models evaluated on its features."""
@@ -315,7 +293,7 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
 
     Parameters
     ----------
-    params : the ``image_models`` section of params.yaml (see :data:`DEFAULTS`); ``None`` or
+    params : the ``image_models`` section of params.yaml (:class:`genrelab.config.ImageModels`); ``None`` or
         empty uses the defaults.
     settings : the spectrograms' settings (:func:`genrelab.spectrograms.load_meta`), for the mel
         band frequencies of the shelf; default: :class:`~genrelab.spectrograms.SpectrogramSettings`.
@@ -330,7 +308,7 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
     ------
     ParamsError : an unknown key, model name or classifier keyword, naming the dotted key.
     """
-    p = _merge(DEFAULTS, params or {}, PARAMS_KEY)
+    p = section(PARAMS_KEY, params)
     settings = settings or SpectrogramSettings()
     seed = p["seed"]
     sets: dict[str, FeatureSet] = {}
@@ -341,7 +319,7 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
                                 {"transform": "pixels"})  # fmt: skip
 
     hog = p["hog"]
-    for cell in _cell_sizes(hog["pixels_per_cell"]):
+    for cell in hog["pixels_per_cell"]:
         _hog_dims((settings.n_mels, settings.n_frames), cell, hog["orientations"], hog["cells_per_block"])
         pca = ChunkedPCA(hog["n_components"], standardize=False, fit_rows=hog["fit_rows"], random_state=seed)
         models = _factories("hog", hog["models"], pca, seed)
@@ -399,7 +377,7 @@ def evaluate_image_models(
     """
     from genrelab.evaluation import Evaluation, evaluate
 
-    p = _merge(DEFAULTS, params or {}, PARAMS_KEY)
+    p = section(PARAMS_KEY, params)
     settings = settings or SpectrogramSettings()
     y = index["genre"].to_numpy(dtype=object)
     runs: dict[str, list] = {}
@@ -452,20 +430,8 @@ def _factories(approach: str, spec: dict, pca: ChunkedPCA | None, seed: int) -> 
     if not isinstance(spec, dict) or not spec:
         raise ParamsError(f"'{key}' must map at least one model name to keyword arguments, got {spec!r}.")
     known = _classifiers(approach, seed)
-    factories = {}
-    for name, kwargs in spec.items():
-        if name not in known:
-            raise ParamsError(f"unknown model '{key}.{name}'.{_hint(name, known)}")
-        kwargs = {} if kwargs is None else kwargs
-        if not isinstance(kwargs, dict):
-            raise ParamsError(f"'{key}.{name}' must be a mapping of keyword arguments (or empty), got {kwargs!r}.")
-        allowed = known[name].get_params()
-        for arg in kwargs:
-            if arg not in allowed:
-                estimator = type(known[name]).__name__
-                raise ParamsError(f"unknown keyword '{key}.{name}.{arg}' for {estimator}.{_hint(arg, allowed)}")
-        factories[name] = _factory(approach, name, dict(kwargs), pca, seed)
-    return factories
+    return {name: _factory(approach, name, dict(estimator_kwargs(key, name, kwargs, known)), pca, seed)
+            for name, kwargs in spec.items()}  # fmt: skip
 
 
 def _factory(approach: str, name: str, kwargs: dict, pca: ChunkedPCA | None, seed: int) -> Callable[[], BaseEstimator]:
@@ -484,48 +450,6 @@ def _factory(approach: str, name: str, kwargs: dict, pca: ChunkedPCA | None, see
 
     factory.__name__ = f"make_{approach}_{name}"
     return factory
-
-
-def _merge(defaults: dict, given: Any, prefix: str) -> dict:
-    """``defaults`` overridden by ``given``, refusing unknown keys; ``models`` mappings replace."""
-    if not isinstance(given, dict):
-        raise ParamsError(f"'{prefix}' must be a mapping, got {given!r}.")
-    out = copy.deepcopy(defaults)
-    for key, value in given.items():
-        dotted = f"{prefix}.{key}"
-        if key not in defaults:
-            raise ParamsError(f"unknown key '{dotted}'.{_hint(key, defaults)}")
-        if key == "models" and value is None:
-            continue  # config.load_params fills an absent open mapping with None: the defaults
-        if isinstance(defaults[key], dict) and key != "models":
-            out[key] = _merge(defaults[key], value, dotted)
-        elif key != "models" and not _same_kind(value, defaults[key]):
-            raise ParamsError(f"'{dotted}' must be like {defaults[key]!r}, got {value!r}.")
-        else:
-            out[key] = value
-    return out
-
-
-def _same_kind(value: Any, default: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(value, bool) and isinstance(default, bool)
-    if isinstance(default, float):  # fractions may be given as counts (n_components: 200)
-        return isinstance(value, (int, float))
-    if isinstance(default, list):  # a single cell size may be given alone
-        return isinstance(value, (list, int))
-    return isinstance(value, type(default))
-
-
-def _hint(name: Any, known) -> str:
-    match = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
-    return f" Did you mean '{match[0]}'?" if match else f" Known: {', '.join(map(str, known))}."
-
-
-def _cell_sizes(value) -> list[int]:
-    cells = value if isinstance(value, list) else [value]
-    if not cells or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells):
-        raise ParamsError(f"'{PARAMS_KEY}.hog.pixels_per_cell' must be positive integers like [9, 12], got {value!r}.")
-    return cells
 
 
 def _check_images(X) -> np.ndarray:

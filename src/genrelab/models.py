@@ -151,14 +151,8 @@ def make_models(params: dict | None = None, *, seed: int = 42) -> dict[str, Call
 def _model_spec(name: str, kwargs: Any, seed: int) -> Callable[[], BaseEstimator] | None:
     """Check one model's entry and return its factory (``None`` when disabled)."""
     key = f"{PARAMS_KEY}.{name}"
-    if name not in MODEL_NAMES:
-        hint = difflib.get_close_matches(str(name), MODEL_NAMES, n=1)
-        fix = f"Did you mean '{hint[0]}'?" if hint else f"Known models: {', '.join(MODEL_NAMES)}."
-        raise ParamsError(f"unknown model '{key}'. {fix}")
-    kwargs = {} if kwargs is None else kwargs
-    if not isinstance(kwargs, dict):
-        raise ParamsError(f"'{key}' must be a mapping of keyword arguments (or empty), got {kwargs!r}.")
-    kwargs = dict(kwargs)
+    zoo = _classifiers(seed)
+    kwargs = dict(estimator_kwargs(PARAMS_KEY, name, kwargs, zoo, check=False))
     enabled = kwargs.pop("enabled", True)
     if not isinstance(enabled, bool):
         raise ParamsError(f"'{key}.enabled' must be true or false, got {enabled!r}.")
@@ -167,9 +161,8 @@ def _model_spec(name: str, kwargs: Any, seed: int) -> Callable[[], BaseEstimator
     if name not in _GRIDS and (grid is not None or inner_folds != _INNER_FOLDS):
         raise ParamsError(f"'{key}': grid/inner_folds apply only to {', '.join(_GRIDS)}. Remove them.")
 
-    known = _classifiers(seed)[name].get_params(deep=True)
-    for arg in kwargs:
-        _check_param(f"{key}.{arg}", arg, known)
+    estimator_kwargs(PARAMS_KEY, name, kwargs, zoo)
+    known = zoo[name].get_params(deep=True)
     if grid is not None:
         grid = _check_grid(f"{key}.grid", grid, known)
         if not isinstance(inner_folds, int) or isinstance(inner_folds, bool) or inner_folds < 2:
@@ -184,11 +177,38 @@ def _model_spec(name: str, kwargs: Any, seed: int) -> Callable[[], BaseEstimator
     return factory
 
 
+def estimator_kwargs(key: str, name: Any, kwargs: Any, known: dict[str, BaseEstimator | None], *,
+                     check: bool = True) -> dict:
+    """The keyword arguments params.yaml gives model ``name`` under ``key`` (``*.models``), checked.
+
+    ``known`` maps the model names allowed there to an instance of each (its ``get_params`` are
+    the keywords allowed; with ``check=False`` only the name and the mapping are checked). This
+    is the one check of the free-form ``models`` mappings that the params schema leaves open.
+    Raises :class:`ParamsError` naming ``<key>.<name>[.<keyword>]``, with the nearest known name.
+    """
+    dotted = f"{key}.{name}"
+    if name not in known:
+        raise ParamsError(f"unknown model '{dotted}'. {_suggest(name, known, 'Known models')}")
+    kwargs = {} if kwargs is None else kwargs
+    if not isinstance(kwargs, dict):
+        raise ParamsError(f"'{dotted}' must be a mapping of keyword arguments (or empty), got {kwargs!r}.")
+    if check:
+        allowed = known[name].get_params(deep=True)
+        estimator = type(known[name]).__name__
+        for arg in kwargs:
+            if arg not in RESERVED and arg not in allowed:
+                raise ParamsError(f"unknown keyword '{dotted}.{arg}' for {estimator}. {_suggest(arg, allowed, 'Known')}")
+    return kwargs
+
+
+def _suggest(name: Any, known, what: str) -> str:
+    hint = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    return f"Did you mean '{hint[0]}'?" if hint else f"{what}: {', '.join(sorted(map(str, known)))}."
+
+
 def _check_param(dotted: str, arg: str, known: dict) -> None:
     if arg not in known:
-        hint = difflib.get_close_matches(str(arg), list(known), n=1)
-        fix = f"Did you mean '{hint[0]}'?" if hint else f"Known: {', '.join(sorted(known))}."
-        raise ParamsError(f"unknown keyword '{dotted}' for this estimator. {fix}")
+        raise ParamsError(f"unknown keyword '{dotted}' for this estimator. {_suggest(arg, known, 'Known')}")
 
 
 def _check_grid(dotted: str, grid: Any, known: dict) -> dict[str, list]:
