@@ -31,7 +31,7 @@ data: $(STAMP)  ## fill data/raw: dvc pull where a remote is set, else the demo 
 		$(BIN)/dvc pull data.dvc; \
 	else \
 		echo "data/raw is missing and no DVC remote is set: generating the demo corpus pinned by data.dvc"; \
-		$(BIN)/python -m genrelab.datacheck data.dvc --generate data/raw; \
+		$(BIN)/python -m genrelab.data.datacheck data.dvc --generate data/raw; \
 	fi
 
 repro: data  ## run the whole study (dvc repro) and build the book
@@ -42,7 +42,7 @@ book: $(STAMP)  ## rebuild only the book from the executed notebooks
 	$(BIN)/dvc repro book
 
 check-data: $(STAMP)  ## regenerate the demo corpus and fail if data.dvc would change
-	$(BIN)/python -m genrelab.datacheck data.dvc
+	$(BIN)/python -m genrelab.data.datacheck data.dvc
 
 test: $(STAMP)  ## run the whole test suite (unit + end-to-end pipeline on a tiny corpus)
 	$(BIN)/python -m pytest

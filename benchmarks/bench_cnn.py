@@ -2,7 +2,7 @@
 
 Prints the wall and CPU seconds of one epoch of each training step (scratch CNN, the transfer model's frozen
 feature pass and head epoch, one fine-tuning epoch) and, with ``--full``, the wall time of
-:func:`genrelab.cnn.run_cnn` with the default params on the demo-sized protocols.
+:func:`genrelab.approaches.cnn.run_cnn` with the default params on the demo-sized protocols.
 
     nice python benchmarks/bench_cnn.py                 # demo corpus size, default params
     nice python benchmarks/bench_cnn.py --full          # + the whole stage, 3 protocols
@@ -18,8 +18,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from genrelab import cnn
-from genrelab.splits import make_splits
+from genrelab.approaches import cnn
+from genrelab.evaluation.splits import make_splits
 
 
 def synthetic(n_tracks: int, n_segments: int, n_mels: int, n_frames: int, n_genres: int, seed: int = 0):

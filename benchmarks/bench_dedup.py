@@ -1,4 +1,4 @@
-"""Time and peak memory of genrelab.dedup.cross_similarity on GTZAN-sized fingerprints.
+"""Time and peak memory of genrelab.data.dedup.cross_similarity on GTZAN-sized fingerprints.
 
 Builds --clips random fingerprints shaped like real ones (float32 (n_frames, 32 bands), n_frames
 drawn from --frames +- 2 %, as GTZAN clips run 29.9 to 30.6 s), plants a few shifted noisy copies
@@ -25,7 +25,7 @@ import tracemalloc
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from genrelab.dedup import N_BANDS, cross_similarity
+from genrelab.data.dedup import N_BANDS, cross_similarity
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-"""Speed and parity of the 57-feature extraction (genrelab.features).
+"""Speed and parity of the 57-feature extraction (genrelab.features.gtzan57).
 
 Speed: clips per second of the naive path (one librosa call per feature per segment, as the
 notebook that made the public tables; ``features.reference_features``) and of ours
@@ -38,8 +38,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("GENRELAB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
-from genrelab import audio, features  # noqa: E402
-from genrelab.segments import segment_bounds  # noqa: E402
+from genrelab.data import audio  # noqa: E402
+from genrelab.features import gtzan57 as features  # noqa: E402
+from genrelab.features.segments import segment_bounds  # noqa: E402
 
 HPSS = ["harmony_mean", "harmony_var", "perceptr_mean", "perceptr_var"]
 

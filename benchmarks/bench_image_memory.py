@@ -10,7 +10,7 @@ numpy's heap allocations (tracemalloc) and the process's peak RSS. RSS also coun
 the memory-mapped file that were read (file-backed, reclaimable by the OS), so it is an upper
 bound; the tracemalloc peak is what the pipeline itself allocates.
 
-``--mode evaluate`` runs the same models through :func:`genrelab.evaluation.evaluate` (one
+``--mode evaluate`` runs the same models through :func:`genrelab.evaluation.loop.evaluate` (one
 protocol, no CV), as the stage does, to include that loop's own copies of the matrix.
 
     nice python benchmarks/bench_image_memory.py
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab.image_models import make_image_models
+from genrelab.approaches.image_models import make_image_models
 
 N_GENRES = 10
 
@@ -89,9 +89,9 @@ def run_pipeline(X, y, params: dict, model: str, test_fraction: float) -> dict:
 
 
 def run_evaluate(X, y, params: dict, model: str, test_fraction: float) -> dict:
-    """The same model through genrelab.evaluation.evaluate (track_grouped, no CV)."""
-    from genrelab.evaluation import evaluate
-    from genrelab.splits import make_splits
+    """The same model through genrelab.evaluation.loop.evaluate (track_grouped, no CV)."""
+    from genrelab.evaluation.loop import evaluate
+    from genrelab.evaluation.splits import make_splits
 
     segments = 10
     track_ids = np.array([f"t{i // segments:05d}" for i in range(len(y))], dtype=object)

@@ -1,4 +1,4 @@
-"""Speed of genrelab.running_median.median_filter against scipy.ndimage.median_filter (mode "reflect").
+"""Speed of genrelab.features.running_median.median_filter against scipy.ndimage.median_filter (mode "reflect").
 
 The inputs are shaped as HPSS filters them in the feature extraction: the magnitude spectrogram of
 a 30 s clip (1292 frames x 1025 bins) and of the ten 3 s segments of a clip (10 x 130 x 1025),
@@ -20,7 +20,7 @@ import numpy as np
 from scipy.ndimage import median_filter as scipy_median
 from threadpoolctl import threadpool_limits
 
-from genrelab.running_median import median_filter
+from genrelab.features.running_median import median_filter
 
 SIZE = 31
 

@@ -60,7 +60,7 @@ def tiny_params(params: dict) -> dict:
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory) -> Path:
     """A scratch copy of the project (tracked and new files) where `dvc repro` ran on a tiny corpus."""
-    from genrelab.datacheck import write_pin
+    from genrelab.data.datacheck import write_pin
 
     work = tmp_path_factory.mktemp("project")
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
@@ -74,7 +74,7 @@ def built_project(tmp_path_factory) -> Path:
     params = yaml.safe_load((work / "params.yaml").read_text())
     (work / "params.yaml").write_text(yaml.safe_dump(tiny_params(params), sort_keys=False))
     write_pin(work / "data.dvc", TINY_DEMO)
-    for cmd in ([str(BIN / "python"), "-m", "genrelab.datacheck", "data.dvc", "--generate", "data/raw"],
+    for cmd in ([str(BIN / "python"), "-m", "genrelab.data.datacheck", "data.dvc", "--generate", "data/raw"],
                 [str(BIN / "dvc"), "repro"]):
         result = subprocess.run(cmd, cwd=work, env=pipeline_env(), capture_output=True, text=True)
         assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"

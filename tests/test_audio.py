@@ -1,4 +1,4 @@
-"""genrelab.audio: decoding, resampling, downmixing and the errors users see for broken files."""
+"""genrelab.data.audio: decoding, resampling, downmixing and the errors users see for broken files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genrelab import audio
+from genrelab.data import audio
 from genrelab.errors import AudioError
 
 

@@ -1,6 +1,6 @@
 """The bad-input matrix: every command that reads audio, on one folder of awkward and broken files.
 
-The one rule (genrelab.checks): each unusable file is reported on its own line (path, problem and
+The one rule (genrelab.data.checks): each unusable file is reported on its own line (path, problem and
 fix, action), every good file is processed and written, and the exit status says 0 all good,
 1 some files failed (output written for the rest), 2 nothing usable or a usage error.
 """
@@ -14,8 +14,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from genrelab import checks, cli, datasets, features, spectrograms
+from genrelab import cli
+from genrelab.data import checks, datasets
 from genrelab.errors import AudioError
+from genrelab.features import gtzan57 as features
+from genrelab.features import spectrograms
 
 SR = 22050
 

@@ -1,4 +1,4 @@
-"""Tests of genrelab.cnn on tiny synthetic spectrograms (1 epoch, 16x16 / 32x32 inputs)."""
+"""Tests of genrelab.approaches.cnn on tiny synthetic spectrograms (1 epoch, 16x16 / 32x32 inputs)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genrelab import cnn
+from genrelab.approaches import cnn
 from genrelab.config import ParamsError
 from genrelab.errors import DataError
-from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS
-from genrelab.splits import make_splits
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS
+from genrelab.evaluation.splits import make_splits
 
 GENRES = ["blues", "jazz", "rock"]
 

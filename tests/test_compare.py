@@ -11,9 +11,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from genrelab import compare, config  # noqa: E402
+from genrelab import config  # noqa: E402
 from genrelab.config import ParamsError  # noqa: E402
-from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS, score_row  # noqa: E402
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, score_row  # noqa: E402
+from genrelab.report import compare  # noqa: E402
 
 GENRES = ["ambient", "bossa", "chiptune", "drone"]
 TRACKS = [f"{g}.{i:05d}" for g in GENRES for i in range(10)]  # 40 test tracks

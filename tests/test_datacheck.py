@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from genrelab import datacheck
+from genrelab.data import datacheck
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"tracks_per_genre": 2, "seconds": 3.0, "seed": 1, "sample_rate": 8000}

@@ -1,4 +1,4 @@
-"""genrelab.datasets: layouts, GTZAN metadata, validate and the manifest, on tiny generated corpora."""
+"""genrelab.data.datasets: layouts, GTZAN metadata, validate and the manifest, on tiny generated corpora."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from genrelab import cli, datasets
-from genrelab import manifest as manifest_module
+from genrelab import cli
+from genrelab.data import datasets
+from genrelab.data import manifest as manifest_module
 from genrelab.errors import DataError
 
 SR = 22050  # the study rate, so clips get no "resampled" note; 0.6 s clips keep files at 26 kB

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from genrelab import dedup
+from genrelab.data import dedup
 from genrelab.errors import DataError
 
 SR = 22050

@@ -13,7 +13,7 @@ import soundfile as sf
 from scipy.signal import welch
 
 from genrelab.cli import main
-from genrelab.demo import (
+from genrelab.data.demo import (
     EXACT_DUPLICATES,
     METADATA_COLUMNS,
     NEAR_DUPLICATES,

@@ -10,11 +10,11 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GridSearchCV
 
+from genrelab.approaches.audio_features import InnerCV, make_models
 from genrelab.errors import DataError
-from genrelab.evaluation import evaluate
-from genrelab.models import InnerCV, make_models
-from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS
-from genrelab.splits import make_splits, segment_subsets
+from genrelab.evaluation.loop import evaluate
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS
+from genrelab.evaluation.splits import make_splits, segment_subsets
 
 GROUPED = ("track_grouped", "artist_grouped")
 ALL = ("random_segment",) + GROUPED
@@ -306,7 +306,7 @@ def test_floating_features_keep_their_dtype(dtype):
 
 
 def test_integer_features_become_float64_and_non_finite_rows_are_found_in_any_chunk(monkeypatch):
-    import genrelab.evaluation as evaluation
+    import genrelab.evaluation.loop as evaluation
 
     X, y, rows, splits = _corpus()
     FITS.pop("int-dtype", None)

@@ -1,4 +1,4 @@
-"""The 57 GTZAN-table features (genrelab.features)."""
+"""The 57 GTZAN-table features (genrelab.features.gtzan57)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from genrelab import features
 from genrelab.errors import DataError
+from genrelab.features import gtzan57 as features
 
 SR = 22050
 EXACT = [c for c in features.FEATURE_COLUMNS if c != "tempo"]  # HPSS included: see features._legacy_hpss
@@ -98,7 +98,7 @@ def test_fast_path_equals_the_reference_path():
 def test_harmonic_part_equals_librosa_softmask():
     import librosa
 
-    from genrelab._softmask import harmonic_part
+    from genrelab.features._softmask import harmonic_part
 
     rng = np.random.default_rng(3)
     shape = (2, 40, 65)

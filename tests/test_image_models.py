@@ -8,9 +8,7 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from genrelab.config import ParamsError
-from genrelab.errors import DataError
-from genrelab.image_models import (
+from genrelab.approaches.image_models import (
     SHELF_FEATURES,
     ChunkedPCA,
     evaluate_image_models,
@@ -21,8 +19,10 @@ from genrelab.image_models import (
     shelf_features,
     shelf_profile,
 )
-from genrelab.spectrograms import SpectrogramSettings, log_mel, mel_band_centres
-from genrelab.splits import make_splits
+from genrelab.config import ParamsError
+from genrelab.errors import DataError
+from genrelab.evaluation.splits import make_splits
+from genrelab.features.spectrograms import SpectrogramSettings, log_mel, mel_band_centres
 
 # 32 mel bands x 41 frames: small images that still hold two 12 x 12 HOG cells each way.
 SMALL = SpectrogramSettings(sr=8000, n_mels=32, n_fft=256, hop_length=200, fmax=4000.0, segment_seconds=1.0)

@@ -12,8 +12,9 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from genrelab.approaches.audio_features import MODEL_NAMES, InnerCV, feature_importance, make_models
 from genrelab.config import ParamsError
-from genrelab.models import MODEL_NAMES, InnerCV, ModelError, feature_importance, make_models
+from genrelab.models import ModelError
 
 
 def _data(n_rows=240, n_features=6, n_classes=4, seed=0):

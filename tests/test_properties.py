@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from genrelab import dedup, features
+from genrelab.data import dedup
 from genrelab.errors import AudioError
-from genrelab.segments import segment_bounds
+from genrelab.features import gtzan57 as features
+from genrelab.features.segments import segment_bounds
 
 SR = 22050
 # Feature extraction is tens of milliseconds per example: few examples, no per-example deadline.

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from genrelab.data.public_tables import load_public_table
 from genrelab.errors import DataError
-from genrelab.public_tables import load_public_table
 
 
 def _write_table(path, filenames, labels, features):

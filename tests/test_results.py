@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from genrelab.errors import DataError
-from genrelab.results import (
+from genrelab.evaluation.results import (
     SCORE_COLUMNS,
     aggregate_tracks,
     bootstrap_ci,

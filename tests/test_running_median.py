@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import median_filter as scipy_median
 
-from genrelab import running_median
-from genrelab.running_median import median_filter
+from genrelab.features import running_median
+from genrelab.features.running_median import median_filter
 
 
 def scipy_along(x, size, axis):
@@ -67,5 +67,5 @@ def test_pruning_keeps_fewer_comparators_than_a_sort():
 
 def test_committed_kernel_is_current():
     assert running_median.KERNEL_FILE.read_text() == running_median.kernel_source(), (
-        "src/genrelab/_median_kernel.py is stale: run python -m genrelab.running_median"
+        "src/genrelab/features/_median_kernel.py is stale: run python -m genrelab.features.running_median"
     )

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from genrelab import models
-from genrelab.evaluation import evaluate
-from genrelab.models import ModelError, SavedModel, load, make_models, model_path, save
+from genrelab.approaches.audio_features import make_models
+from genrelab.evaluation.loop import evaluate
+from genrelab.models import ModelError, SavedModel, load, model_path, save
 from test_evaluation import ALL, _clips, _corpus
 
 FEATURES = {"table": "toy", "columns": ["row_id", "a", "b", "c", "d", "e"]}

@@ -1,10 +1,10 @@
-"""How clips are cut into segments (genrelab.segments)."""
+"""How clips are cut into segments (genrelab.features.segments)."""
 
 from __future__ import annotations
 
 import pytest
 
-from genrelab.segments import segment_bounds
+from genrelab.features.segments import segment_bounds
 
 SR = 22050
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from genrelab import audio
+from genrelab.data import audio
 from genrelab.errors import DataError
-from genrelab.segments import segment_bounds
-from genrelab.spectrograms import (
+from genrelab.features.segments import segment_bounds
+from genrelab.features.spectrograms import (
     SpectrogramSettings,
     compute_spectrograms,
     load_clips,

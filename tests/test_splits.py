@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from genrelab.errors import DataError
-from genrelab.splits import cv_groups, make_splits, segment_subsets
+from genrelab.evaluation.splits import cv_groups, make_splits, segment_subsets
 
 
 def manifest(n_genres=4, artists_per_genre=4, tracks_per_artist=3):

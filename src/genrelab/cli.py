@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from genrelab.demo import generate_corpus
+    from genrelab.data.demo import generate_corpus
 
     meta = generate_corpus(
         args.out_dir,
@@ -30,8 +30,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from genrelab.checks import write_problems
-    from genrelab.datasets import validate
+    from genrelab.data.checks import write_problems
+    from genrelab.data.datasets import validate
 
     report = validate(args.data_dir, index=args.index, segment_seconds=args.segment_seconds, jobs=args.jobs,
                       progress=not args.quiet)  # fmt: skip
@@ -48,8 +48,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
-    from genrelab.checks import exit_status, failed, problems_path, write_problems
-    from genrelab.features import extract_table
+    from genrelab.data.checks import exit_status, failed, problems_path, write_problems
+    from genrelab.features.gtzan57 import extract_table
 
     result = extract_table(
         args.inputs,
@@ -83,7 +83,7 @@ def _track_name(segment_seconds: float):
 
 def _report(problems) -> None:
     """Each problem on its own line on stderr, the files left out last; conversions only counted."""
-    from genrelab.checks import sort_problems
+    from genrelab.data.checks import sort_problems
 
     converted = [p for p in problems if p.kind == "conversion"]
     for problem in sort_problems(p for p in problems if p.kind != "conversion"):
@@ -95,7 +95,7 @@ def _report(problems) -> None:
 
 
 def _cmd_scores(args: argparse.Namespace) -> int:
-    from genrelab.results import collect_scores
+    from genrelab.evaluation.results import collect_scores
 
     table = collect_scores(args.parts, args.out)
     print(f"wrote {len(table)} result rows from {args.parts} to {args.out}")
@@ -120,7 +120,7 @@ def _cmd_spectrograms(args: argparse.Namespace) -> int:
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
-    from genrelab.book import build_book
+    from genrelab.report.book import build_book
 
     return build_book(args.book_dir, params_file=args.params)
 

@@ -7,7 +7,7 @@ problem stops the run with a :class:`ParamsError` naming the dotted key, what it
 it got, one line per problem; an unknown key (a typo) gets the nearest known one suggested.
 
 Free-form parts are the classifier keyword arguments under ``*.models``: their own keys are
-checked by the code that builds each estimator (:func:`genrelab.models.make_models`), against the
+checked by the code that builds each estimator (:func:`genrelab.approaches.audio_features.make_models`), against the
 estimator's parameters.
 """
 

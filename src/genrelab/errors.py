@@ -8,7 +8,7 @@ class GenrelabError(Exception):
 class AudioError(GenrelabError):
     """An audio file cannot be used (unreadable, corrupt, too short, ...). Names the file.
 
-    ``kind`` is the problem kind of :mod:`genrelab.checks` it is reported as (``corrupt``,
+    ``kind`` is the problem kind of :mod:`genrelab.data.checks` it is reported as (``corrupt``,
     ``empty``, ``non_finite``, ``too_short``, ``unreadable``).
     """
 

@@ -7,11 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab.splits import available_protocols
+from genrelab.evaluation.splits import available_protocols
 from genrelab.stages.common import METRICS, MODELS, read_prepared
-
 from genrelab.stages.features import FEATURES, feature_columns, read_feature_table
-
 
 APPROACH_AUDIO = "audio_features"
 
@@ -29,9 +27,9 @@ def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: 
     with splits made from those tables (artists and fault-filtered lists from ``data.gtzan_*``).
     Returns ``{level: Evaluation}``; writes the approach's results part, predictions and metrics.
     """
-    from genrelab.evaluation import evaluate
-    from genrelab.models import make_models
-    from genrelab.results import write_metrics, write_part, write_predictions
+    from genrelab.approaches.audio_features import make_models
+    from genrelab.evaluation.loop import evaluate
+    from genrelab.evaluation.results import write_metrics, write_part, write_predictions
 
     settings, prep = params["audio_models"], params["prepare"]
     evaluations = {}
@@ -61,7 +59,7 @@ def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: 
 def feature_settings(params: dict, level: str) -> dict:
     """How the input of an audio-feature model is made: the 57 columns of the 30 s table (one row
     per clip) or of the segment table (rows vote per track), at 22050 Hz."""
-    from genrelab.features import FEATURE_COLUMNS, FEATURE_VERSION, SR
+    from genrelab.features.gtzan57 import FEATURE_COLUMNS, FEATURE_VERSION, SR
 
     seconds = params["prepare"]["segment_seconds"] if level == "segment" else 30.0
     return {"table": "gtzan57", "input": params["audio_models"]["input"], "segment_seconds": seconds,
@@ -84,8 +82,8 @@ def _audio_model_inputs(params: dict, level: str, features_dir: Path):
 
 
 def _public_inputs(params: dict, path: str, key: str):
+    from genrelab.data.public_tables import load_public_table
     from genrelab.errors import DataError
-    from genrelab.public_tables import load_public_table
 
     if not path or not Path(path).is_file():
         raise DataError(
@@ -116,10 +114,10 @@ def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, progress: bool
     is reported) to keep the stage quick. Returns ``(Evaluation or None, message)``; when the table
     is not configured or not found, ``out`` is written empty and the message says how to enable it.
     """
+    from genrelab.approaches.audio_features import make_models
     from genrelab.errors import DataError
-    from genrelab.evaluation import evaluate
-    from genrelab.models import make_models
-    from genrelab.results import SCORE_COLUMNS
+    from genrelab.evaluation.loop import evaluate
+    from genrelab.evaluation.results import SCORE_COLUMNS
 
     settings = params["audio_models"]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +137,7 @@ def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, progress: bool
 
 
 def _feature_matrix(table: pd.DataFrame, segmented: bool):
-    from genrelab.features import split_filenames
+    from genrelab.features.gtzan57 import split_filenames
 
     rows = split_filenames(table["filename"], segmented=segmented)
     X = table[feature_columns(table)].to_numpy(dtype=float)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genrelab.splits import available_protocols
+from genrelab.evaluation.splits import available_protocols
 from genrelab.stages.common import METRICS, MODELS, read_prepared
 from genrelab.stages.spectrograms import SPECTROGRAMS
 
@@ -17,9 +17,9 @@ def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models
                   parts_dir: Path = Path("results/parts"), predictions_dir: Path = Path("results/predictions"),
                   metrics_path: Path = METRICS / "cnn.json", progress=None):
     """The scratch and transfer CNNs under every protocol; writes models, learning curves and results."""
-    from genrelab.cnn import SCRATCH, TRANSFER, run_cnn
-    from genrelab.results import write_metrics, write_part, write_predictions
-    from genrelab.spectrograms import load_segments
+    from genrelab.approaches.cnn import SCRATCH, TRANSFER, run_cnn
+    from genrelab.evaluation.results import write_metrics, write_part, write_predictions
+    from genrelab.features.spectrograms import load_segments
 
     _, splits = read_prepared()
     X, index = load_segments(spectrograms_dir)

@@ -20,7 +20,7 @@ def write_json(obj: dict, path: Path) -> None:
 
 def read_prepared(out_dir: Path = INTERIM) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The manifest and split table written by ``prepare`` (ids kept as text)."""
-    from genrelab.manifest import read_manifest
+    from genrelab.data.manifest import read_manifest
 
     splits = pd.read_csv(out_dir / "splits.csv", dtype=str, keep_default_na=False)
     return read_manifest(out_dir / "manifest.csv"), splits
@@ -28,7 +28,7 @@ def read_prepared(out_dir: Path = INTERIM) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def refuse_failures(failed: list, stage: str, listed_in: Path) -> None:
     """A stage's inputs passed the prepare stage's checks: a file failing now is an error that stops the pipeline,
-    after the outputs for the other files were written (the one rule of :mod:`genrelab.checks`)."""
+    after the outputs for the other files were written (the one rule of :mod:`genrelab.data.checks`)."""
     if failed:
         from genrelab.errors import AudioError
 

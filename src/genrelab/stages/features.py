@@ -8,7 +8,6 @@ import pandas as pd
 
 from genrelab.stages.common import INTERIM, METRICS, refuse_failures, write_json
 
-
 FEATURES = Path("data/features")
 TABLES = {"clip": "features_30_sec.csv", "segment": "features_3_sec.csv"}
 NON_FEATURES = ("filename", "length", "label")
@@ -27,9 +26,9 @@ def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Pa
     when ``prepare.segment_seconds`` is not 3) with a ``label`` column from the manifest. The
     per-track cache lives outside DVC's outputs, so an interrupted run resumes.
     """
-    from genrelab.checks import write_problems
-    from genrelab.manifest import read_manifest, usable_tracks
-    from genrelab.features import duplicate_feature_rows, extract_tables, split_filenames
+    from genrelab.data.checks import write_problems
+    from genrelab.data.manifest import read_manifest, usable_tracks
+    from genrelab.features.gtzan57 import duplicate_feature_rows, extract_tables, split_filenames
 
     manifest = usable_tracks(read_manifest(INTERIM / "manifest.csv"))
     paths = [Path(params["data"]["root"]) / p for p in manifest["path"]]

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from genrelab.splits import available_protocols
+from genrelab.evaluation.splits import available_protocols
 from genrelab.stages.common import METRICS, MODELS, read_prepared
-
 from genrelab.stages.spectrograms import SPECTROGRAMS
 
 
@@ -17,9 +16,9 @@ def run_image_models(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, par
                      metrics_path: Path = METRICS / "image_models.json", progress: bool = True) -> dict:
     """The three spectrogram-as-image approaches under every protocol. Returns ``{approach: Evaluation}``;
     each fitted model is saved under ``models_dir/<approach>/``."""
-    from genrelab.image_models import evaluate_image_models
-    from genrelab.results import write_metrics, write_part, write_predictions
-    from genrelab.spectrograms import load_meta, load_segments
+    from genrelab.approaches.image_models import evaluate_image_models
+    from genrelab.evaluation.results import write_metrics, write_part, write_predictions
+    from genrelab.features.spectrograms import load_meta, load_segments
 
     _, splits = read_prepared()
     X, index = load_segments(spectrograms_dir)

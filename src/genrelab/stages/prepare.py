@@ -29,12 +29,11 @@ def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = M
     Writes ``manifest.csv``, ``problems.csv``, ``duplicates.csv`` and ``splits.csv`` to ``out_dir``
     and the stage's DVC metrics to ``metrics_path``.
     """
-    from genrelab.checks import FLAG_KINDS
-    from genrelab.datasets import build_manifest, read_fault_filtered_split
-
-    from genrelab.dedup import duplicate_groups, find_duplicates
-    from genrelab.manifest import usable_tracks
-    from genrelab.splits import make_splits
+    from genrelab.data.checks import FLAG_KINDS
+    from genrelab.data.datasets import build_manifest, read_fault_filtered_split
+    from genrelab.data.dedup import duplicate_groups, find_duplicates
+    from genrelab.data.manifest import usable_tracks
+    from genrelab.evaluation.splits import make_splits
 
     data, prep = params["data"], params["prepare"]
     root, source = Path(data["root"]), data["source"]

@@ -6,21 +6,20 @@ from pathlib import Path
 
 from genrelab.stages.common import INTERIM, METRICS, write_json
 
-
 SPECTROGRAMS = Path("data/spectrograms")
 
 
 def run_spectrograms(params: dict, *, out_dir: Path = SPECTROGRAMS, cache_dir: Path = Path(".cache/spectrograms"),
                      metrics_path: Path = METRICS / "spectrograms.json", progress: bool = True, strict: bool = False):
-    """Log-mel spectrograms of every usable track, per segment and per clip (see genrelab.spectrograms).
+    """Log-mel spectrograms of every usable track, per segment and per clip (see genrelab.features.spectrograms).
 
     The per-track cache lives outside DVC's outputs (DVC deletes outputs before a rerun). Tracks
     that fail to decode are left out and listed in ``out_dir/problems.csv`` (``strict``: raise,
     writing nothing).
     """
-    from genrelab.checks import write_problems
-    from genrelab.manifest import read_manifest
-    from genrelab.spectrograms import compute_spectrograms
+    from genrelab.data.checks import write_problems
+    from genrelab.data.manifest import read_manifest
+    from genrelab.features.spectrograms import compute_spectrograms
 
     manifest = read_manifest(INTERIM / "manifest.csv")
     result = compute_spectrograms(

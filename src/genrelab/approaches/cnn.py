@@ -37,9 +37,9 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from genrelab.config import BACKBONE_NAMES, IMAGENET_SIZES, ParamsError, section
 from genrelab.errors import DataError, GenrelabError
+from genrelab.evaluation.results import PREDICTION_COLUMNS, aggregate_tracks, score_row
+from genrelab.evaluation.splits import cv_groups, segment_subsets
 from genrelab.models import SavedModel, file_slug, model_path, save
-from genrelab.results import PREDICTION_COLUMNS, aggregate_tracks, score_row
-from genrelab.splits import cv_groups, segment_subsets
 
 # TensorFlow's C++ start-up chatter drowns notebook output; a user's explicit setting wins.
 # It must be set before TensorFlow is first imported.
@@ -337,7 +337,7 @@ def validation_mask(y, groups, valid_fraction: float, seed: int) -> np.ndarray:
     Parameters
     ----------
     y : labels of the training rows, shape (n,).
-    groups : group of each row (:func:`genrelab.splits.cv_groups`), or None for a segment-level
+    groups : group of each row (:func:`genrelab.evaluation.splits.cv_groups`), or None for a segment-level
         draw (``random_segment``, whose rows are independent by the protocol's design).
     valid_fraction : share of the groups to hold out (one fold of a stratified group k-fold).
     """
@@ -589,8 +589,8 @@ def plot_learning_curves(history: pd.DataFrame, title: str = "", ax=None):
 class CnnRun:
     """What :func:`run_cnn` produced.
 
-    rows : results-table rows (``genrelab.results.SCORE_COLUMNS``).
-    predictions : test predictions in ``genrelab.results.PREDICTION_COLUMNS`` format.
+    rows : results-table rows (``genrelab.evaluation.results.SCORE_COLUMNS``).
+    predictions : test predictions in ``genrelab.evaluation.results.PREDICTION_COLUMNS`` format.
     histories : (approach, model, protocol) -> learning curves (:data:`HISTORY_COLUMNS`).
     curve_paths, model_paths : the same keys -> written CSV / ``.keras`` file.
     """
@@ -609,7 +609,7 @@ def protocol_roles(
     """Role of each segment row under a protocol: ``fit``, ``valid`` (early stopping), ``test`` or ``excluded``.
 
     Training is the protocol's ``train`` (plus ``valid`` for ``fault_filtered``); the validation
-    part is drawn from it only, by whole groups of :func:`genrelab.splits.cv_groups`.
+    part is drawn from it only, by whole groups of :func:`genrelab.evaluation.splits.cv_groups`.
     """
     track_ids = index["track_id"].to_numpy(dtype=object)
     subsets = segment_subsets(splits, track_ids, index["segment"].to_numpy(), protocol,
@@ -644,7 +644,7 @@ def run_cnn(
     ----------
     X : float32 (n_segments, n_mels, n_frames) log-mel dB (memory-mapped is fine).
     index : ``track_id, segment, genre`` of each row of ``X``.
-    splits : the split table (``genrelab.splits.make_splits``).
+    splits : the split table (``genrelab.evaluation.splits.make_splits``).
     params : the ``cnn`` section of params.yaml (checked here; None: all defaults).
     models_dir : receives ``<approach>/<model>__<protocol>__segment.keras`` (best weights) and its
         ``.json`` description (:func:`genrelab.models.save`; :func:`genrelab.models.load` restores both).

@@ -79,7 +79,7 @@ def scan(path: str | Path) -> AudioScan:
     """Decode all of ``path`` block by block and measure it: length, level, full-scale samples.
 
     Memory stays bounded whatever the file's length. A file with zero samples is returned as such
-    (``frames == 0``); deciding what is usable is :mod:`genrelab.checks`' job. Raises
+    (``frames == 0``); deciding what is usable is :mod:`genrelab.data.checks`' job. Raises
     :class:`AudioError` naming the file if any part fails to decode (``kind="corrupt"``) or holds
     non-finite samples (``kind="non_finite"``, with the time of the first one).
     """

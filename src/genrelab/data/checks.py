@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genrelab import audio
+from genrelab.data import audio
 from genrelab.errors import AudioError
 
 SILENCE_DBFS = -60.0  # a clip whose peak stays below this is flagged as near-silent

@@ -21,8 +21,8 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, Stratified
 from tqdm.auto import tqdm
 
 from genrelab.errors import DataError
-from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS, aggregate_tracks, score_row
-from genrelab.splits import PROTOCOLS, available_protocols, cv_groups, segment_subsets
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, aggregate_tracks, score_row
+from genrelab.evaluation.splits import PROTOCOLS, available_protocols, cv_groups, segment_subsets
 
 EXAMPLE_LEVELS = ("segment", "clip")
 BASELINE = "random_segment"
@@ -72,9 +72,9 @@ class RunDetail:
 class Evaluation:
     """Everything :func:`evaluate` measured for one approach and one example level.
 
-    scores : the approach's rows of the results table (:data:`genrelab.results.SCORE_COLUMNS`);
+    scores : the approach's rows of the results table (:data:`genrelab.evaluation.results.SCORE_COLUMNS`);
         levels ``segment`` and ``track``, or ``clip``.
-    predictions : one row per test example (:data:`genrelab.results.PREDICTION_COLUMNS`).
+    predictions : one row per test example (:data:`genrelab.evaluation.results.PREDICTION_COLUMNS`).
     details : (model, protocol) -> :class:`RunDetail`.
     """
 
@@ -157,7 +157,7 @@ def evaluate(
     y : genre labels, shape (n_rows,).
     rows : one row per row of ``X``: ``track_id``, and ``segment`` (0-based) at segment level.
         At clip level each track appears once.
-    splits : the split table (:func:`genrelab.splits.make_splits`).
+    splits : the split table (:func:`genrelab.evaluation.splits.make_splits`).
     approach : name of the approach, for the results rows (e.g. ``audio_features``).
     models : name -> zero-argument factory of an unfitted classifier with ``predict_proba``.
         GridSearchCV and RandomizedSearchCV get the protocol's CV groups in ``fit``, so their
@@ -166,10 +166,10 @@ def evaluate(
     level : ``segment`` (many rows per track; also scored per track) or ``clip``.
     cv_folds : folds of the CV inside the training rows (0 turns CV off). Grouped protocols use
         :class:`~sklearn.model_selection.StratifiedGroupKFold` over
-        :func:`genrelab.splits.cv_groups`; ``random_segment`` uses StratifiedKFold.
+        :func:`genrelab.evaluation.splits.cv_groups`; ``random_segment`` uses StratifiedKFold.
     seed : seeds the CV folds and the bootstrap intervals.
     split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which
-        :func:`genrelab.splits.segment_subsets` draws the ``random_segment`` segments, so every
+        :func:`genrelab.evaluation.splits.segment_subsets` draws the ``random_segment`` segments, so every
         approach tests on the same segments.
     progress : show a tqdm bar over model x protocol.
     models_dir : when given, each fitted model is saved there as
@@ -375,7 +375,7 @@ def _track_votes(proba, classes, track_ids, y_true) -> pd.DataFrame:
 
 
 def _score_args(detail: RunDetail, predicted: pd.DataFrame) -> list[dict]:
-    """Keyword arguments of :func:`genrelab.results.score_row` for each level of the predictions."""
+    """Keyword arguments of :func:`genrelab.evaluation.results.score_row` for each level of the predictions."""
     return [
         dict(
             model=detail.model, protocol=detail.protocol, level=level,

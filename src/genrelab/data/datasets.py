@@ -20,11 +20,11 @@ genre folder (``.DS_Store``, macOS ``._name.wav`` shadows), genre folders withou
 nested in a genre folder, audio files outside any genre folder. Files beside the genre folders
 (``metadata.csv``, a README) and hidden folders (``.git``) are not part of a corpus.
 
-Every audio file is decoded completely and checked by :func:`genrelab.checks.check_file`; the
-problem kinds, their severity and the exit-status rule are :mod:`genrelab.checks`'.
+Every audio file is decoded completely and checked by :func:`genrelab.data.checks.check_file`; the
+problem kinds, their severity and the exit-status rule are :mod:`genrelab.data.checks`'.
 
 An unknown artist is the empty string ``""``, never NaN: pandas' ``groupby`` drops NaN keys, which
-would silently drop those tracks from artist-grouped splits. :func:`genrelab.manifest.read_manifest` reads a
+would silently drop those tracks from artist-grouped splits. :func:`genrelab.data.manifest.read_manifest` reads a
 manifest back keeping ``""`` (and ids such as ``000002`` as text).
 """
 
@@ -42,11 +42,11 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from genrelab import audio, checks
-from genrelab.checks import EXCLUDED, Problem
+from genrelab.data import audio, checks
+from genrelab.data.checks import EXCLUDED, Problem
+from genrelab.data.manifest import EXCLUDED as EXCLUDED_STATUS
+from genrelab.data.manifest import MANIFEST_COLUMNS, USABLE
 from genrelab.errors import DataError
-from genrelab.manifest import EXCLUDED as EXCLUDED_STATUS
-from genrelab.manifest import MANIFEST_COLUMNS, USABLE
 
 SOURCES = ("demo", "gtzan", "folder")
 LAYOUTS = {
@@ -435,7 +435,7 @@ def validate(
     ``data_dir`` is a ``<genre>/<file>`` folder, or a GTZAN root holding ``genres_original/`` or
     ``genres/``. Each audio file is decoded completely, including files outside genre folders
     (reported as misplaced, never counted towards usability), and checked as the manifest checks
-    it (:func:`genrelab.checks.check_file`; shorter than ``segment_seconds`` is too short).
+    it (:func:`genrelab.data.checks.check_file`; shorter than ``segment_seconds`` is too short).
     Reported besides: missing, extra, checksum mismatch, md5 not comparable (the index lists
     another format), non-audio, hidden, misplaced, empty genre folder. Raises :class:`DataError`
     when ``data_dir`` is not a folder or the index is unreadable.
@@ -499,8 +499,8 @@ def build_manifest(
         ``notes`` holds what is not a reason to exclude (resampled or downmixed on load, flagged
         as truncated, silent or clipped, artist not in the artist index, extra or unverified
         against the index), ``"; "``-joined.
-    problems : columns :data:`genrelab.checks.PROBLEM_COLUMNS`, one row per problem (every kind of
-        :data:`genrelab.checks.KINDS`: excluded and flagged files, conversions on load, missing,
+    problems : columns :data:`genrelab.data.checks.PROBLEM_COLUMNS`, one row per problem (every kind of
+        :data:`genrelab.data.checks.KINDS`: excluded and flagged files, conversions on load, missing,
         non-audio, hidden and misplaced files, empty genre folders, ...), most serious last.
 
     Each file is read completely (md5 and a full decode), about a second per hundred 30 s clips.

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from genrelab.data.manifest import usable_tracks
 from genrelab.errors import DataError
-from genrelab.manifest import usable_tracks
 
 PROTOCOLS = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered")
 GROUPED = {"track_grouped": "dup_group", "artist_grouped": "artist_group"}
@@ -51,7 +51,7 @@ def make_splits(
     Parameters
     ----------
     manifest : the corpus manifest; rows with ``status == "ok"`` are split.
-    dup_groups : track id -> duplicate group id (see :func:`genrelab.dedup.duplicate_groups`);
+    dup_groups : track id -> duplicate group id (see :func:`genrelab.data.dedup.duplicate_groups`);
         ``None`` means no duplicates.
     protocols : protocol names to compute; ``fault_filtered`` is skipped when no lists are given.
     test_fraction : share of groups held out for testing, in (0, 1).

@@ -1,11 +1,11 @@
 """Log-mel spectrograms of every usable track, per segment and per clip, plus pictures of them.
 
-The ``spectrograms`` stage writes one folder that the image approaches (:mod:`genrelab.image_models`)
-and the CNNs (:mod:`genrelab.cnn`) read. Its contract:
+The ``spectrograms`` stage writes one folder that the image approaches (:mod:`genrelab.approaches.image_models`)
+and the CNNs (:mod:`genrelab.approaches.cnn`) read. Its contract:
 
 ``out_dir/segments.npy``
     float32, shape (n_segments, n_mels, n_frames): one log-mel spectrogram in dB per segment,
-    computed from exactly the samples :func:`genrelab.segments.segment_bounds` gives, so segment
+    computed from exactly the samples :func:`genrelab.features.segments.segment_bounds` gives, so segment
     ``k`` is the same audio in every approach. ``n_frames = 1 + round(segment_seconds * sr) //
     hop_length`` (130 for 3 s at 22050 Hz and hop 512); a short last segment (a clip slightly
     under 30 s) gets its missing frames at the end, at the dB floor (``top_db`` below its maximum,
@@ -47,10 +47,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab import audio, checks
+from genrelab.data import audio, checks
+from genrelab.data.manifest import usable_tracks
 from genrelab.errors import AudioError, DataError
-from genrelab.manifest import usable_tracks
-
 
 _REQUIRED_COLUMNS = ("track_id", "path", "genre", "status")
 REFS = ("max", "unit")
@@ -158,7 +157,7 @@ def compute_spectrograms(
     n_mels, n_fft, hop_length, fmin, fmax : mel filter bank and STFT (samples, Hz).
     ref : ``"max"`` (0 dB at each spectrogram's loudest bin) or ``"unit"`` (0 dB = power 1).
     top_db : dynamic range kept below each spectrogram's maximum, in dB.
-    segment_seconds : segment length (cut by :func:`genrelab.segments.segment_bounds`).
+    segment_seconds : segment length (cut by :func:`genrelab.features.segments.segment_bounds`).
     clip_seconds : common clip length; longer clips are trimmed, shorter ones zero-padded.
     png : also draw ``out_dir/png/<genre>/<track_id>.png`` (``image_dpi`` dots per inch).
     jobs : worker processes (joblib); 1 runs in this process.
@@ -387,7 +386,7 @@ def _track_spectrograms(
 
 def _compute_track(path: Path, settings: SpectrogramSettings) -> tuple[np.ndarray, np.ndarray]:
     """Segment spectrograms (n_segments, n_mels, n_frames) and clip spectrogram (n_mels, n_clip_frames)."""
-    from genrelab.segments import segment_bounds
+    from genrelab.features.segments import segment_bounds
 
     y, sr = audio.load(path, sr=settings.sr)
     bounds = segment_bounds(len(y), sr, settings.segment_seconds)

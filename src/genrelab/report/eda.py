@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from genrelab.audio import load
-from genrelab.manifest import usable_tracks
+from genrelab.data.audio import load
+from genrelab.data.manifest import usable_tracks
 from genrelab.parallel import failures, map_tracks
 
 

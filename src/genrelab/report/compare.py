@@ -1,7 +1,7 @@
 """The comparison chapter: every approach side by side, from the results table and the predictions.
 
-Everything here is a pure function of ``results/scores.csv`` (:data:`genrelab.results.SCORE_COLUMNS`)
-and ``results/predictions/*.parquet`` (:data:`genrelab.results.PREDICTION_COLUMNS`): tables come
+Everything here is a pure function of ``results/scores.csv`` (:data:`genrelab.evaluation.results.SCORE_COLUMNS`)
+and ``results/predictions/*.parquet`` (:data:`genrelab.evaluation.results.PREDICTION_COLUMNS`): tables come
 back as DataFrames, figures as new matplotlib figures, and the chapter's conclusions as Markdown
 whose every number, name and ordering is read from those tables. An approach or protocol that is
 absent from the results is simply absent from every table, figure and sentence.
@@ -30,9 +30,9 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, f1_score
 
-from genrelab import plots
 from genrelab.errors import DataError
-from genrelab.results import PREDICTION_COLUMNS, SCORE_COLUMNS, stack_tables
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, stack_tables
+from genrelab.report import plots
 
 APPROACHES = (
     "audio_features",

@@ -27,9 +27,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from genrelab import audio
+from genrelab.data import audio
+from genrelab.data.manifest import usable_tracks
 from genrelab.errors import DataError
-from genrelab.manifest import usable_tracks
 
 # Fingerprint resolution, chosen on the 100 gtzan-mini clips (distinct clips score at most 0.45;
 # copies of them shifted by up to 1 s, at other gains, with 20 dB SNR noise, at least 0.95).
@@ -225,7 +225,7 @@ def duplicate_groups(pairs: pd.DataFrame, track_ids: Sequence[str]) -> pd.Series
 def _ok_tracks(manifest: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("track_id", "path", "genre", "status") if c not in manifest.columns]
     if missing:
-        raise DataError(f"manifest lacks column(s) {', '.join(missing)}; build it with genrelab.datasets.")
+        raise DataError(f"manifest lacks column(s) {', '.join(missing)}; build it with genrelab.data.datasets.")
     tracks = usable_tracks(manifest)[["track_id", "path", "genre"]].astype(str)
     repeated = tracks["track_id"][tracks["track_id"].duplicated()].unique()
     if len(repeated):

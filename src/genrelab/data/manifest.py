@@ -1,6 +1,6 @@
 """The manifest's contract: its columns, reading it back, and which of its tracks the study uses.
 
-:func:`genrelab.datasets.build_manifest` writes it (``data/interim/manifest.csv``): one row per
+:func:`genrelab.data.datasets.build_manifest` writes it (``data/interim/manifest.csv``): one row per
 audio file found, broken ones included, ``status`` ``ok`` or ``excluded``. Every stage that takes
 tracks from it takes :func:`usable_tracks`, the one place the ``ok`` filter is written. This
 module reads no audio, so a stage that only reads the manifest does not depend on the decoders.

@@ -19,7 +19,7 @@ Two implementations compute the same values:
 - :func:`segment_features`, the fast one: one STFT per segment shared by every spectral feature
   (chroma, centroid, bandwidth, roll-off, the mel spectrogram behind the MFCCs and the onset
   envelope behind the tempo, and HPSS), all segments of a clip in one batch, the HPSS median
-  filters as selection networks (:mod:`genrelab.running_median`, 6-8x faster than scipy) and the
+  filters as selection networks (:mod:`genrelab.features.running_median`, 6-8x faster than scipy) and the
   soft mask in one compiled pass, one inverse STFT instead of two, the tuning estimate on the bins
   it uses, the tempo without the beat tracking, spectra laid out (segment, frame, bin).
   Its values equal the reference's to float32 rounding (5e-7 std, tempo identical).
@@ -27,7 +27,7 @@ Two implementations compute the same values:
   Hann-windowed frames, 0.8 std away.
 
 :func:`extract_table` builds a table (one row per file, or per segment, cut with
-:mod:`genrelab.segments`) in parallel, with a per-file cache so an interrupted run resumes;
+:mod:`genrelab.features.segments`) in parallel, with a per-file cache so an interrupted run resumes;
 :func:`extract_tables` builds several (the 30 s and the 3 s table) decoding each file once.
 """
 
@@ -46,11 +46,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab import audio, checks
+from genrelab.data import audio, checks
 from genrelab.errors import AudioError, DataError
+from genrelab.features.running_median import median_filter
+from genrelab.features.segments import CLIP_SECONDS, segment_bounds
 from genrelab.parallel import Failure, map_tracks
-from genrelab.running_median import median_filter
-from genrelab.segments import CLIP_SECONDS, segment_bounds
 
 SR = 22050  # Hz, the rate of GTZAN and of the public tables
 N_FFT = 2048  # samples per frame
@@ -386,7 +386,7 @@ def _hpss(stft: np.ndarray, mag: np.ndarray, segments: np.ndarray) -> tuple[np.n
     -------
     harmonic, percussive : float32, shape (n_segments, n_samples).
     """
-    from genrelab._softmask import harmonic_part
+    from genrelab.features._softmask import harmonic_part
 
     harm = median_filter(mag, HPSS_KERNEL, axis=-2)  # along time: sustained partials
     perc = median_filter(mag, HPSS_KERNEL, axis=-1)  # along frequency: broadband clicks
@@ -441,8 +441,8 @@ def track_features(path: str | Path, segment_seconds: float = CLIP_SECONDS) -> t
 
     Parameters
     ----------
-    path : audio file; decoded to mono 22050 Hz with :func:`genrelab.audio.load`.
-    segment_seconds : 30 for one row per file, 3 for the 3 s segments (see :mod:`genrelab.segments`).
+    path : audio file; decoded to mono 22050 Hz with :func:`genrelab.data.audio.load`.
+    segment_seconds : 30 for one row per file, 3 for the 3 s segments (see :mod:`genrelab.features.segments`).
 
     Returns
     -------
@@ -525,8 +525,8 @@ def extract_table(
 
     Parameters
     ----------
-    inputs : audio files and/or folders (searched recursively for :data:`genrelab.audio.AUDIO_EXTENSIONS`).
-    segment_seconds : 30 (one row per file, the whole file) or 3 (segments of :mod:`genrelab.segments`).
+    inputs : audio files and/or folders (searched recursively for :data:`genrelab.data.audio.AUDIO_EXTENSIONS`).
+    segment_seconds : 30 (one row per file, the whole file) or 3 (segments of :mod:`genrelab.features.segments`).
     jobs, cache_dir, progress, min_seconds : as :func:`extract_tables`.
 
     Returns
@@ -552,15 +552,15 @@ def extract_tables(
 ) -> FeatureTables:
     """Feature tables of audio files for several segment lengths, decoding each file once.
 
-    Every file is first checked as the manifest checks it (:func:`genrelab.checks.check_file`).
+    Every file is first checked as the manifest checks it (:func:`genrelab.data.checks.check_file`).
     A file that cannot be used (undecodable, empty, non-finite, shorter than ``min_seconds``) is
     left out of every table and listed in ``problems``; all the other files are computed.
 
     Parameters
     ----------
-    inputs : audio files and/or folders (searched recursively for :data:`genrelab.audio.AUDIO_EXTENSIONS`).
+    inputs : audio files and/or folders (searched recursively for :data:`genrelab.data.audio.AUDIO_EXTENSIONS`).
     segment_seconds : segment lengths in seconds, one table each: 30 (one row per file) and/or
-        3 (segments of :mod:`genrelab.segments`).
+        3 (segments of :mod:`genrelab.features.segments`).
     jobs : parallel worker processes (each single-threaded, so ``jobs`` = cores is right).
     cache_dir : folder of per-file results keyed by the file's content, the feature version,
         librosa's version and the segment length (one entry per file and length, shared with

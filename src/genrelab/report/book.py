@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from genrelab.config import load_params
+from genrelab.data.manifest import usable_tracks
 from genrelab.errors import DataError
-from genrelab.manifest import usable_tracks
 
 INTERIM_DIR = Path("data/interim")
 SOURCE_TEXT = {
@@ -52,7 +52,7 @@ def data_summary(interim_dir: str | Path, source: str) -> str:
         "| protocol | train tracks | test tracks | excluded |",
         "| --- | --- | --- | --- |",
     ]
-    from genrelab.splits import available_protocols
+    from genrelab.evaluation.splits import available_protocols
 
     for protocol in available_protocols(splits):
         counts = splits[protocol].value_counts()

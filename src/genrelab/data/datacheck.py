@@ -5,9 +5,9 @@ generator's arguments; regenerating the corpus with them must give the same DVC 
 means the generator (or a locked library it uses) no longer produces byte-identical audio, which
 would silently change every result of the study. Usage::
 
-    python -m genrelab.datacheck data.dvc           # check; exit 1 if it would change
-    python -m genrelab.datacheck data.dvc --write   # regenerate and rewrite the pin
-    python -m genrelab.datacheck data.dvc --generate data/raw   # make the pinned corpus
+    python -m genrelab.data.datacheck data.dvc           # check; exit 1 if it would change
+    python -m genrelab.data.datacheck data.dvc --write   # regenerate and rewrite the pin
+    python -m genrelab.data.datacheck data.dvc --generate data/raw   # make the pinned corpus
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def dvc_hash(folder: Path) -> dict:
 
 def demo_hash(demo_args: dict) -> dict:
     """Generate the demo corpus with ``demo_args`` in a scratch folder and hash it."""
-    from genrelab.demo import generate_corpus
+    from genrelab.data.demo import generate_corpus
 
     with tempfile.TemporaryDirectory(prefix="genrelab-datacheck-") as tmp:
         folder = Path(tmp) / "raw"
@@ -76,7 +76,7 @@ def write_pin(dvc_file: str | Path, demo_args: dict = DEFAULT_DEMO, path: str = 
 
 def _read_pin(path: Path) -> dict:
     if not path.exists():
-        raise DataError(f"{path} not found. Write it with `python -m genrelab.datacheck {path} --write`.")
+        raise DataError(f"{path} not found. Write it with `python -m genrelab.data.datacheck {path} --write`.")
     pin = yaml.safe_load(path.read_text()) or {}
     if not pin.get("outs"):
         raise DataError(f"{path}: no `outs` entry; it does not pin anything.")
@@ -84,13 +84,13 @@ def _read_pin(path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genrelab.datacheck", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m genrelab.data.datacheck", description=__doc__.split("\n\n")[0])
     parser.add_argument("dvc_file", type=Path, help="the .dvc file pinning data/raw (data.dvc)")
     parser.add_argument("--write", action="store_true", help="regenerate the demo corpus and rewrite the pin")
     parser.add_argument("--generate", type=Path, metavar="DIR", help="generate the pinned demo corpus into DIR")
     args = parser.parse_args(argv)
     if args.generate:
-        from genrelab.demo import generate_corpus
+        from genrelab.data.demo import generate_corpus
 
         demo_args = (_read_pin(args.dvc_file).get("meta") or {}).get("demo")
         if demo_args is None:

@@ -18,9 +18,9 @@
 
 Features are computed once for all rows (they are stateless per segment, so this leaks nothing);
 everything fitted (scaling, PCA, classifier) sits in the model's pipeline and is refitted on each
-training fold by :func:`genrelab.evaluation.evaluate`. :func:`make_image_models` builds the
+training fold by :func:`genrelab.evaluation.loop.evaluate`. :func:`make_image_models` builds the
 feature sets and model factories from ``image_models`` in params.yaml; :func:`evaluate_image_models`
-runs them all and returns one :class:`~genrelab.evaluation.Evaluation` per approach.
+runs them all and returns one :class:`~genrelab.evaluation.loop.Evaluation` per approach.
 
 Memory: a full GTZAN segment array is 10 000 x 128 x 130 float32 (670 MB). Pixel features are a
 reshaped view of it (memory-mapped when loaded with ``mmap=True``), and :class:`ChunkedPCA` never
@@ -46,10 +46,16 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from genrelab.approaches.audio_features import estimator_kwargs
 from genrelab.config import ParamsError, section
 from genrelab.errors import DataError
-from genrelab.models import estimator_kwargs
-from genrelab.spectrograms import SpectrogramSettings, example_rows, hz_to_axis, mel_band_centres, show_spectrogram
+from genrelab.features.spectrograms import (
+    SpectrogramSettings,
+    example_rows,
+    hz_to_axis,
+    mel_band_centres,
+    show_spectrogram,
+)
 
 APPROACHES = ("spectrogram_pixels", "spectrogram_hog", "spectrogram_shelf")
 PARAMS_KEY = "image_models"
@@ -131,7 +137,7 @@ def shelf_profile(S: np.ndarray, mel_freqs: np.ndarray, floor_db: float) -> np.n
     ----------
     S : dB spectrogram, shape (n_mels, n_frames).
     mel_freqs : centre frequency of each mel band in Hz, shape (n_mels,)
-        (:func:`genrelab.spectrograms.mel_band_centres`).
+        (:func:`genrelab.features.spectrograms.mel_band_centres`).
     floor_db : level relative to the spectrogram's maximum (<= 0 dB): a band counts when it is
         at least this loud.
 
@@ -295,13 +301,13 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
     ----------
     params : the ``image_models`` section of params.yaml (:class:`genrelab.config.ImageModels`); ``None`` or
         empty uses the defaults.
-    settings : the spectrograms' settings (:func:`genrelab.spectrograms.load_meta`), for the mel
-        band frequencies of the shelf; default: :class:`~genrelab.spectrograms.SpectrogramSettings`.
+    settings : the spectrograms' settings (:func:`genrelab.features.spectrograms.load_meta`), for the mel
+        band frequencies of the shelf; default: :class:`~genrelab.features.spectrograms.SpectrogramSettings`.
 
     Returns
     -------
     dict feature-set name -> :class:`FeatureSet`, in order: ``pixels``, ``hog<cell>`` for each
-    HOG cell size, ``shelf``. Pass each to :func:`genrelab.evaluation.evaluate` with
+    HOG cell size, ``shelf``. Pass each to :func:`genrelab.evaluation.loop.evaluate` with
     ``approach=fs.approach`` (or use :func:`evaluate_image_models`).
 
     Raises
@@ -363,19 +369,19 @@ def evaluate_image_models(
 
     Parameters
     ----------
-    X, index : :func:`genrelab.spectrograms.load_segments` output.
+    X, index : :func:`genrelab.features.spectrograms.load_segments` output.
     splits : the split table.
     params, settings : as for :func:`make_image_models` (``seed`` and ``cv_folds`` come from params).
-    protocols, split_seed, test_fraction, progress : passed to :func:`genrelab.evaluation.evaluate`.
+    protocols, split_seed, test_fraction, progress : passed to :func:`genrelab.evaluation.loop.evaluate`.
     models_dir : when given, each fitted model is saved in ``models_dir/<approach>/``, with the
         spectrogram settings and the feature transform its input needs.
 
     Returns
     -------
-    dict approach -> :class:`genrelab.evaluation.Evaluation` (the HOG cell sizes are evaluated
+    dict approach -> :class:`genrelab.evaluation.loop.Evaluation` (the HOG cell sizes are evaluated
     separately and merged into one ``spectrogram_hog`` evaluation).
     """
-    from genrelab.evaluation import Evaluation, evaluate
+    from genrelab.evaluation.loop import Evaluation, evaluate
 
     p = section(PARAMS_KEY, params)
     settings = settings or SpectrogramSettings()

@@ -2,7 +2,7 @@
 
 The Kaggle tables ``features_30_sec.csv`` (one row per clip) and ``features_3_sec.csv`` (one row
 per 3 s segment, ``blues.00000.3.wav``) carry ``filename, length``, the 57 features and ``label``.
-:func:`load_public_table` turns one into the inputs of :func:`genrelab.evaluation.evaluate`: the
+:func:`load_public_table` turns one into the inputs of :func:`genrelab.evaluation.loop.evaluate`: the
 track id comes from the file name, the genre from ``label``, the artist from Sturm's index, and
 the split table is made exactly as the ``prepare`` stage makes it, with exact duplicates (tracks
 sharing an identical feature row) grouped so that a repeated clip never straddles train and test.
@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab.datasets import read_fault_filtered_split, read_sturm_artists
-from genrelab.dedup import duplicate_groups
+from genrelab.data.datasets import read_fault_filtered_split, read_sturm_artists
+from genrelab.data.dedup import duplicate_groups
 from genrelab.errors import DataError
-from genrelab.features import split_filenames
-from genrelab.splits import PROTOCOLS, make_splits
+from genrelab.evaluation.splits import PROTOCOLS, make_splits
+from genrelab.features.gtzan57 import split_filenames
 
 META_COLUMNS = ("filename", "length", "label")
 # blues.00000.wav (a clip) or blues.00000.3.wav (its segment 3).
@@ -45,7 +45,7 @@ def load_public_table(
         track is its own artist, so ``artist_grouped`` equals ``track_grouped``.
     splits_dir : folder with ``{train,valid,test}_filtered.txt``; without it there is no
         ``fault_filtered`` protocol.
-    protocols, test_fraction, seed : as in :func:`genrelab.splits.make_splits` (``prepare.*``).
+    protocols, test_fraction, seed : as in :func:`genrelab.evaluation.splits.make_splits` (``prepare.*``).
 
     Returns
     -------
@@ -87,7 +87,7 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _split_filenames(filenames: pd.Series, source: Path) -> pd.DataFrame:
-    """``track_id, segment`` of each file name (:func:`genrelab.features.split_filenames`: segment
+    """``track_id, segment`` of each file name (:func:`genrelab.features.gtzan57.split_filenames`: segment
     0-based, -1 for a whole clip), after checking the names are GTZAN-like and of one kind.
 
     The check decides whether the table is segmented: a generic ``<track>.<k>`` rule cannot, as
@@ -109,7 +109,7 @@ def _split_filenames(filenames: pd.Series, source: Path) -> pd.DataFrame:
 
 
 def _manifest(rows: pd.DataFrame, y: np.ndarray, filenames: pd.Series, artists: dict[str, str], source: Path) -> pd.DataFrame:
-    """A pseudo-manifest (one ``ok`` row per track) for :func:`genrelab.splits.make_splits`."""
+    """A pseudo-manifest (one ``ok`` row per track) for :func:`genrelab.evaluation.splits.make_splits`."""
     labels = pd.Series(y, dtype=object).groupby(rows["track_id"].to_numpy(dtype=object))
     mixed = labels.nunique()[lambda n: n > 1]
     if len(mixed):

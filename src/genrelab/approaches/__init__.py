@@ -1,0 +1,1 @@
+"""The approaches compared: audio-feature classifiers, spectrograms as images, CNNs."""

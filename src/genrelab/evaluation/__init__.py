@@ -1,0 +1,1 @@
+"""Honest evaluation: the protocols' splits, the one evaluation loop, scoring and the results tables."""
