@@ -13,6 +13,8 @@ import soundfile as sf
 from genrelab import cli
 from genrelab.data import datasets
 from genrelab.data import manifest as manifest_module
+from genrelab.data.sources.base import Metadata
+from genrelab.data.sources.gtzan import GENRES, Gtzan
 from genrelab.errors import DataError
 
 SR = 22050  # the study rate, so clips get no "resampled" note; 0.6 s clips keep files at 26 kB
@@ -37,9 +39,11 @@ def md5(path):
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def manifest(root, source="folder", **kwargs):
-    kwargs.setdefault("segment_seconds", 0.5)
-    return datasets.build_manifest(root, source, progress=False, **kwargs)
+def manifest(root, source="folder", segment_seconds=0.5, jobs=1, **metadata):
+    """The manifest of ``root``; ``metadata`` (artists, index, ...) replaces the source's own when given."""
+    given = Metadata(**metadata) if metadata else None
+    return datasets.build_manifest(root, source, segment_seconds=segment_seconds, metadata=given, jobs=jobs,
+                                   progress=False)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------- layouts
@@ -432,20 +436,17 @@ def test_fault_filtered_list_errors_name_the_file(tmp_path):
 @pytest.fixture(scope="module")
 def gtzan_mini(shared_data):
     meta = shared_data / "gtzan-meta"
-    return manifest(
-        shared_data / "gtzan-mini",
-        "gtzan",
-        segment_seconds=3.0,
-        artists=meta / "sturm_GTZANindex.txt",
-        index=meta / "mirdata_gtzan_genre_index.json",
-    )
+    root = shared_data / "gtzan-mini"
+    data = {"gtzan_artists": str(meta / "sturm_GTZANindex.txt"), "gtzan_index": str(meta / "mirdata_gtzan_genre_index.json")}
+    return datasets.build_manifest(root, "gtzan", segment_seconds=3.0, metadata=Gtzan().metadata(root, data),
+                                   progress=False)  # fmt: skip
 
 
 @pytest.mark.shared_data
 def test_gtzan_mini_manifest_is_clean_with_sturm_artists(gtzan_mini, shared_data):
     table, problems = gtzan_mini
     assert len(table) == 100 and (table["status"] == "ok").all()
-    assert table["genre"].value_counts().to_dict() == {g: 10 for g in datasets.GTZAN_GENRES}
+    assert table["genre"].value_counts().to_dict() == {g: 10 for g in GENRES}
     assert (table["sample_rate"] == 22050).all() and (table["channels"] == 1).all()
     assert table["duration_s"].between(29.9, 30.7).all()
     assert (table["reason"] == "").all() and (table["notes"] == "").all()

@@ -46,17 +46,9 @@ from genrelab.data import audio, checks
 from genrelab.data.checks import EXCLUDED, Problem
 from genrelab.data.manifest import EXCLUDED as EXCLUDED_STATUS
 from genrelab.data.manifest import MANIFEST_COLUMNS, USABLE
+from genrelab.data.sources.base import Metadata
 from genrelab.errors import DataError
 
-SOURCES = ("demo", "gtzan", "folder")
-LAYOUTS = {
-    "demo": "ROOT/<style>/<style>.NNNNN.wav plus ROOT/metadata.csv",
-    "gtzan": "ROOT/genres_original/<genre>/*.wav (Kaggle) or ROOT/genres/<genre>/*.au (original)",
-    "folder": "ROOT/<genre>/<file> with wav, mp3, flac, ogg or au files",
-}
-GTZAN_GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
-GTZAN_AUDIO_FOLDERS = ("genres_original", "genres")  # Kaggle copy, original tarball
-DEMO_METADATA = "metadata.csv"
 SPLIT_SUBSETS = ("train", "valid", "test")
 
 _MD5 = re.compile(r"[0-9a-f]{32}")
@@ -95,17 +87,17 @@ class IndexEntry(NamedTuple):
 
 
 def find_tracks(root: str | Path, source: str = "folder") -> Corpus:
-    """Scan the corpus under ``root`` laid out as ``source`` (one of :data:`SOURCES`).
+    """Scan the corpus under ``root`` laid out as ``source`` (a name of :mod:`genrelab.data.sources.registry`).
 
     Reads directory entries only, not audio. Raises :class:`DataError` for an unknown source, a
     missing folder, a GTZAN root without genre folders, or two files with the same track id.
     """
-    root = Path(root)
-    if source not in SOURCES:
-        raise DataError(f"data.source must be one of {', '.join(SOURCES)}; got {source!r}.")
+    from genrelab.data.sources.registry import get
+
+    root, layout = Path(root), get(source)
     if not root.is_dir():
-        raise DataError(f"{root}: no such folder. Expected a corpus laid out as {LAYOUTS[source]} (check data.root).")
-    audio_dir = gtzan_audio_dir(root) if source == "gtzan" else root
+        raise DataError(f"{root}: no such folder. Expected a corpus laid out as {layout.layout} (check data.root).")
+    audio_dir = layout.audio_dir(root)
     tracks, problems, unlabelled = [], [], []
     for entry in sorted(audio_dir.iterdir()):
         if entry.is_dir() and not entry.name.startswith("."):
@@ -119,21 +111,6 @@ def find_tracks(root: str | Path, source: str = "folder") -> Corpus:
     tracks.sort(key=lambda t: (t.genre, t.track_id))
     _refuse_colliding_ids(root, tracks)
     return Corpus(root, source, _rel(root, audio_dir), tuple(tracks), tuple(problems), tuple(unlabelled))
-
-
-def gtzan_audio_dir(root: str | Path) -> Path:
-    """The folder holding GTZAN's genre folders: ``root/genres_original`` (Kaggle), ``root/genres``
-    (original), or ``root`` itself when it holds GTZAN genre folders."""
-    root = Path(root)
-    for name in GTZAN_AUDIO_FOLDERS:
-        if (root / name).is_dir():
-            return root / name
-    if any((root / genre).is_dir() for genre in GTZAN_GENRES):
-        return root
-    raise DataError(
-        f"{root}: no GTZAN genre folders found. Expected {LAYOUTS['gtzan']}, or ROOT being one of those "
-        "folders. Check data.root, or use data.source: folder for another layout."
-    )
 
 
 def _scan_genre_folder(root: Path, folder: Path) -> tuple[list[Track], list[Problem]]:
@@ -273,26 +250,6 @@ def _read_text(path: Path, what: str, setting: str) -> str:
         raise DataError(f"{path}: {what} is not UTF-8 text ({err.reason} at byte {err.start}).") from err
     except OSError as err:
         raise DataError(f"{path}: cannot read the {what} ({err.strerror}). Check {setting}.") from err
-
-
-def _read_demo_metadata(root: Path) -> pd.DataFrame:
-    path = root / DEMO_METADATA
-    if not path.is_file():
-        raise DataError(
-            f"{path}: not found; a demo corpus has metadata.csv beside its style folders. "
-            f"Regenerate it with `genrelab demo {root}`, or set data.source: folder."
-        )
-    try:
-        meta = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV ({err}). Regenerate it with `genrelab demo {root}`.") from err
-    absent = [c for c in ("track_id", "genre", "artist") if c not in meta.columns]
-    if absent:
-        raise DataError(f"{path}: missing column(s) {', '.join(absent)}. Regenerate it with `genrelab demo {root}`.")
-    repeated = meta["track_id"][meta["track_id"].duplicated()].tolist()
-    if repeated:
-        raise DataError(f"{path}: track id(s) listed twice: {', '.join(repeated[:5])}. Regenerate it.")
-    return meta
 
 
 # --------------------------------------------------------------------------------------------------
@@ -440,10 +397,11 @@ def validate(
     another format), non-audio, hidden, misplaced, empty genre folder. Raises :class:`DataError`
     when ``data_dir`` is not a folder or the index is unreadable.
     """
+    from genrelab.data.sources.registry import recognise
+
     data_dir = Path(data_dir)
     entries, index_name = _as_index(index)
-    is_gtzan = data_dir.is_dir() and any((data_dir / name).is_dir() for name in GTZAN_AUDIO_FOLDERS)
-    corpus = find_tracks(data_dir, "gtzan" if is_gtzan else "folder")
+    corpus = find_tracks(data_dir, recognise(data_dir).name if data_dir.is_dir() else "folder")
     problems = list(corpus.problems)
     if entries is not None:
         problems += _missing_problems(corpus, _index_locations(corpus, entries), index_name)
@@ -472,8 +430,7 @@ def build_manifest(
     source: str,
     *,
     segment_seconds: float = 3.0,
-    artists: Mapping[str, str] | str | Path | None = None,
-    index: Mapping[str, IndexEntry] | str | Path | None = None,
+    metadata: Metadata | None = None,
     jobs: int = 1,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -483,10 +440,10 @@ def build_manifest(
     ----------
     root : corpus folder, laid out as ``source`` (``demo``, ``gtzan`` or ``folder``).
     segment_seconds : a clip shorter than one segment (seconds) is excluded.
-    artists : ``{track_id: artist}``, or the path of Sturm's index (:func:`read_sturm_artists`).
-        ``None``: from metadata.csv for ``demo``, unknown (``""``) otherwise.
-    index : ``{track_id: IndexEntry}`` or the path of a mirdata md5 index; files whose bytes differ
-        are excluded, listed tracks without a file are reported as missing.
+    metadata : what the source knows about its tracks (:meth:`genrelab.data.sources.base.Source.metadata`):
+        artists (unknown, ``""``, without), the tracks it lists (a listed track without a file is
+        reported as missing), an md5 index (files whose bytes differ are excluded). Default: the
+        source's own, without params (the demo corpus reads its metadata.csv).
     jobs : threads reading files (joblib semantics: -1 for one per core; 1 reads in this thread).
     progress : show a progress bar over files.
 
@@ -505,14 +462,17 @@ def build_manifest(
 
     Each file is read completely (md5 and a full decode), about a second per hundred 30 s clips.
     """
+    from genrelab.data.sources.registry import get
+
     if not segment_seconds > 0:
         raise DataError(f"segment_seconds must be a positive number of seconds, got {segment_seconds!r}.")
     corpus = find_tracks(root, source)
     if not corpus.tracks:
-        raise DataError(f"{corpus.root}: no audio files found. Expected {LAYOUTS[source]}.")
-    entries, index_name = _as_index(index)
-    artist_of, artists_name, expected = _artist_source(corpus, artists)
-    problems = list(corpus.problems) + _missing_problems(corpus, expected, DEMO_METADATA)
+        raise DataError(f"{corpus.root}: no audio files found. Expected {get(source).layout}.")
+    metadata = get(source).metadata(corpus.root) if metadata is None else metadata
+    entries, index_name = _as_index(metadata.index)
+    artist_of, artists_name = metadata.artists, metadata.artists_from or "the artist index"
+    problems = list(corpus.problems) + _missing_problems(corpus, metadata.listed, metadata.listed_in)
     if entries is not None:
         problems += _missing_problems(corpus, _index_locations(corpus, entries), index_name)
     rows = []
@@ -527,19 +487,6 @@ def build_manifest(
     manifest = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
     manifest = manifest.astype({"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"})
     return manifest, checks.problems_frame(problems)
-
-
-def _artist_source(
-    corpus: Corpus, artists: Mapping[str, str] | str | Path | None
-) -> tuple[Mapping[str, str] | None, str, dict[str, str]]:
-    """(artist lookup or None, its name for notes, {track_id: expected path} of listed tracks)."""
-    if artists is None and corpus.source == "demo":
-        meta = _read_demo_metadata(corpus.root)
-        expected = {tid: f"{genre}/{tid}.wav" for tid, genre in zip(meta["track_id"], meta["genre"])}
-        return dict(zip(meta["track_id"], meta["artist"])), DEMO_METADATA, expected
-    if artists is None or isinstance(artists, Mapping):
-        return artists, "the artist index", {}
-    return read_sturm_artists(artists), Path(artists).name, {}
 
 
 def _manifest_row(track: Track, check: _FileCheck, artist: str, reasons: list[str], notes: list[str]) -> dict:

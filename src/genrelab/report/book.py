@@ -14,21 +14,10 @@ import pandas as pd
 
 from genrelab.config import load_params
 from genrelab.data.manifest import usable_tracks
+from genrelab.data.sources.registry import get
 from genrelab.errors import DataError
 
 INTERIM_DIR = Path("data/interim")
-SOURCE_TEXT = {
-    "demo": (
-        "the **generated demo corpus**: synthetic music in ten invented styles, made by "
-        "`genrelab demo`. It is *not* GTZAN and its style names are not GTZAN's genres; it exists "
-        "so that the whole study runs offline in minutes. Its numbers show how the methods "
-        "behave, not how they fare on real music."
-    ),
-    "gtzan": "**GTZAN** {cite}`tzanetakis2002musical`, with the faults documented by {cite}`sturm2013gtzan`.",
-    "folder": "a **folder of the user's own music** (`<genre>/<file>`).",
-}
-
-
 def data_summary(interim_dir: str | Path, source: str) -> str:
     """Markdown describing the corpus of this build: source, counts, exclusions, duplicates, splits."""
     interim = Path(interim_dir)
@@ -39,7 +28,7 @@ def data_summary(interim_dir: str | Path, source: str) -> str:
     n_excluded = len(manifest) - len(ok)
     n_artists = ok["artist"].replace("", pd.NA).dropna().nunique()
     lines = [
-        f"This build ran on {SOURCE_TEXT.get(source, source)}",
+        f"This build ran on {get(source).description}",
         "",
         f"- **{len(manifest)}** audio files found; **{len(ok)}** used, **{n_excluded}** excluded "
         "(each listed with its reason in the data chapter).",

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, f1_score
 
+from genrelab.data.sources.registry import get
 from genrelab.errors import DataError
 from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, stack_tables
 from genrelab.report import plots
@@ -549,7 +550,7 @@ def _cheapest_sentence(honest_best: pd.DataFrame, honest: str) -> str:
 
 def _caveats(scores: pd.DataFrame, board: pd.DataFrame, source: str) -> str:
     notes = []
-    if source == "demo":
+    if get(source).synthetic:
         notes.append("These results come from the **synthetic demo corpus**, not from real music: they show how "
                      "the methods and protocols behave, not how well genres can be told apart.")
     for r in board.drop_duplicates(["approach", "model"]).itertuples():

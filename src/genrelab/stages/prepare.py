@@ -30,33 +30,26 @@ def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = M
     and the stage's DVC metrics to ``metrics_path``.
     """
     from genrelab.data.checks import FLAG_KINDS
-    from genrelab.data.datasets import build_manifest, read_fault_filtered_split
+    from genrelab.data.datasets import build_manifest
     from genrelab.data.dedup import duplicate_groups, find_duplicates
     from genrelab.data.manifest import usable_tracks
+    from genrelab.data.sources.registry import get
     from genrelab.evaluation.splits import make_splits
 
     data, prep = params["data"], params["prepare"]
     root, source = Path(data["root"]), data["source"]
-    gtzan = source == "gtzan"
+    metadata = get(source).metadata(root, data)
     manifest, problems = build_manifest(
-        root,
-        source,
-        segment_seconds=prep["segment_seconds"],
-        artists=(data["gtzan_artists"] or None) if gtzan else None,
-        index=(data["gtzan_index"] or None) if gtzan else None,
-        jobs=jobs,
-        progress=progress,
+        root, source, segment_seconds=prep["segment_seconds"], metadata=metadata, jobs=jobs, progress=progress
     )
     duplicates = find_duplicates(manifest, root, near_threshold=prep["near_duplicate_threshold"], jobs=jobs, progress=progress)
     usable = usable_tracks(manifest)
     ok_ids = usable["track_id"]
     notes = []
-    fault_filtered = None
-    if "fault_filtered" in prep["protocols"]:
-        if gtzan and data["gtzan_splits"]:
-            fault_filtered = read_fault_filtered_split(data["gtzan_splits"])
-        else:
-            notes.append("The fault_filtered protocol applies to GTZAN with data.gtzan_splits set; it is skipped here.")
+    fault_filtered = metadata.official_split if metadata.split_name == "fault_filtered" else None
+    if "fault_filtered" in prep["protocols"] and fault_filtered is None:
+        notes += list(metadata.notes) or ["The fault_filtered protocol needs a source with that official split "
+                                          "(GTZAN with data.gtzan_splits set); it is skipped here."]
     splits = make_splits(
         manifest,
         duplicate_groups(duplicates, ok_ids),
