@@ -41,3 +41,19 @@ def test_unknown_backend_and_empty_input():
     with pytest.raises(GenrelabError, match="backend must be one of loky, threads"):
         map_tracks(explode, [(1,)], backend="dask", progress=False)
     assert map_tracks(explode, [], jobs=2, progress=False) == []
+
+
+def test_cache_entries_round_trip_and_a_bad_entry_reads_as_absent(tmp_path):
+    import numpy as np
+
+    from genrelab.parallel import load_entry, save_entry
+
+    entry = tmp_path / "deep" / "track.npz"
+    save_entry(entry, lengths=np.arange(3), features=np.ones((3, 2)))
+    stored = load_entry(entry, ("lengths", "features"))
+    assert stored["lengths"].tolist() == [0, 1, 2] and stored["features"].shape == (3, 2)
+    assert [p.name for p in entry.parent.iterdir()] == ["track.npz"]  # the temporary file was renamed
+    assert load_entry(entry, ("lengths", "clip")) is None  # incomplete: recompute
+    assert load_entry(tmp_path / "absent.npz", ("lengths",)) is None
+    entry.write_bytes(entry.read_bytes()[:40])  # killed mid-write
+    assert load_entry(entry, ("lengths",)) is None

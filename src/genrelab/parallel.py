@@ -1,4 +1,4 @@
-"""One way to map work over tracks: workers, a progress bar, and per-track failures.
+"""One way to map work over tracks: workers, a progress bar, per-track failures, the per-track cache.
 
 :func:`map_tracks` runs ``func(*item)`` for every item on a backend, in order, with a progress
 bar. A call that raises :class:`~genrelab.errors.AudioError` (a file that cannot be used) gives a
@@ -8,10 +8,16 @@ the map.
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from genrelab.errors import AudioError, GenrelabError
 
@@ -92,3 +98,28 @@ def _backend(backend: str, jobs: int):
     else:
         with parallel_config(backend="loky", n_jobs=jobs, inner_max_num_threads=1):
             yield
+
+
+# --------------------------------------------------------------------------------------------------
+# The per-track cache: one .npz file per entry, written beside and renamed, so an interrupted run
+# never leaves a half-written entry and a rerun resumes. Each user names its entries by what decides
+# their content (a file digest, the settings); reading a bad entry gives None, and it is recomputed.
+
+
+def load_entry(path: str | Path, names: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """The arrays ``names`` of the cache entry at ``path``; ``None`` if absent, unreadable or incomplete."""
+    try:
+        with np.load(path) as stored:
+            return {name: stored[name] for name in names}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None  # absent, or left half-written by a killed run (os.replace makes that rare)
+
+
+def save_entry(path: str | Path, **arrays: np.ndarray) -> None:
+    """Write the cache entry ``path`` (``.npz``) atomically: to a temporary file beside it, then renamed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)

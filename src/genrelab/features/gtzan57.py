@@ -34,10 +34,7 @@ Two implementations compute the same values:
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,7 +47,7 @@ from genrelab.data import audio, checks
 from genrelab.errors import AudioError, DataError
 from genrelab.features.running_median import median_filter
 from genrelab.features.segments import CLIP_SECONDS, segment_bounds
-from genrelab.parallel import Failure, map_tracks
+from genrelab.parallel import Failure, load_entry, map_tracks, save_entry
 
 SR = 22050  # Hz, the rate of GTZAN and of the public tables
 N_FFT = 2048  # samples per frame
@@ -687,31 +684,15 @@ def _cached_tracks_features(
         return tracks_features(path, segment_seconds)
     digest = _file_digest(path)
     entries = {s: cache_dir / f"{_cache_key(digest, s)}.npz" for s in segment_seconds}
-    result = {s: stored for s in segment_seconds if (stored := _read_entry(entries[s])) is not None}
+    stored = {s: load_entry(entries[s], ("lengths", "features")) for s in segment_seconds}
+    result = {s: (entry["lengths"], entry["features"]) for s, entry in stored.items() if entry is not None}
     missing = [s for s in segment_seconds if s not in result]
     if missing:
         computed = tracks_features(path, missing)
         for s in missing:
-            _write_entry(entries[s], *computed[s])
+            save_entry(entries[s], lengths=computed[s][0], features=computed[s][1])
         result.update(computed)
     return {s: result[s] for s in segment_seconds}
-
-
-def _read_entry(entry: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """Lengths and features stored at ``entry``; ``None`` if absent or unreadable."""
-    try:
-        with np.load(entry) as stored:
-            return stored["lengths"], stored["features"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return None  # absent, or left half-written by a killed run (os.replace makes that rare): recompute
-
-
-def _write_entry(entry: Path, lengths: np.ndarray, features: np.ndarray) -> None:
-    # Write then rename, so that an interrupted run never leaves a truncated entry behind.
-    fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, lengths=lengths, features=features)
-    os.replace(tmp, entry)
 
 
 def _file_digest(path: Path) -> str:

@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +48,7 @@ import pandas as pd
 from genrelab.data import audio, checks
 from genrelab.data.manifest import usable_tracks
 from genrelab.errors import AudioError, DataError
+from genrelab.parallel import load_entry, save_entry
 
 _REQUIRED_COLUMNS = ("track_id", "path", "genre", "status")
 REFS = ("max", "unit")
@@ -406,21 +405,12 @@ def _fit_frames(S: np.ndarray, n_frames: int, top_db: float) -> np.ndarray:
 
 
 def _cache_valid(cache_file: Path, source: str) -> bool:
-    if not cache_file.exists() or not source:
-        return False
-    try:
-        with np.load(cache_file) as cached:
-            return str(cached["source"]) == source
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return False  # a truncated file from an interrupted run: recompute
+    stored = load_entry(cache_file, ("source",)) if source else None
+    return stored is not None and str(stored["source"]) == source
 
 
 def _write_cache(cache_file: Path, source: str, segments: np.ndarray, clip: np.ndarray) -> None:
-    # Write beside, then rename: an interrupted run never leaves a half-written cache entry.
-    tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, segments=segments, clip=clip, source=np.array(source))
-    os.replace(tmp, cache_file)
+    save_entry(cache_file, segments=segments, clip=clip, source=np.array(source))
 
 
 def _save_png(S: np.ndarray, settings: SpectrogramSettings, png_file: Path, dpi: int, title: str) -> None:
