@@ -49,7 +49,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_features(args: argparse.Namespace) -> int:
     from genrelab.data.checks import exit_status, failed, problems_path, write_problems
-    from genrelab.features.gtzan57 import extract_table
+    from genrelab.features.gtzan57 import extract_table, split_filenames
 
     result = extract_table(
         args.inputs,
@@ -59,7 +59,7 @@ def _cmd_features(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     table, problems = result.table, result.problems
-    n_files = table["filename"].map(_track_name(args.segment_seconds)).nunique()
+    n_files = split_filenames(table["filename"], segmented=args.segment_seconds < 30)["track_id"].nunique()
     _report(problems)
     status = exit_status(n_files, problems)
     if status == 2 or (status == 1 and args.strict):
@@ -72,13 +72,6 @@ def _cmd_features(args: argparse.Namespace) -> int:
     if problems:
         print(f"wrote {len(problems)} problems to {write_problems(problems, problems_path(args.out))}")
     return status
-
-
-def _track_name(segment_seconds: float):
-    """filename -> the file it comes from (segment rows are named ``<stem>.<k><ext>``)."""
-    if segment_seconds >= 30:
-        return lambda name: name
-    return lambda name: name.rsplit(".", 2)[0] + "." + name.rsplit(".", 1)[-1]
 
 
 def _report(problems) -> None:
@@ -232,7 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--params", type=Path, default=Path("params.yaml"))
     p.add_argument("--strict", action="store_true", help="write nothing if any track fails")
-
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_spectrograms)
 

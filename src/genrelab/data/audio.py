@@ -224,7 +224,6 @@ def _undecodable(path: Path, err: Exception) -> AudioError:
 
 def _unreadable(path: Path, err: Exception) -> str:
     reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-
     # libsndfile says "Error opening '<path>': <why>"; the path already starts our message.
     reason = reason.split("': ", 1)[-1].rstrip(".")
     return f"{path}: cannot decode audio ({reason}). The file is corrupt or not audio. {_FIX}"

@@ -120,7 +120,7 @@ def check_file(
     try:
         scan = audio.scan(path)
     except AudioError as err:
-        return FileCheck(None, (Problem(label, err.kind, _without_path(err, path), excluded),))
+        return FileCheck(None, (failure(label, err, excluded, path),))
     return FileCheck(scan, tuple(_scan_problems(scan, label, min_seconds, excluded, sample_rate)))
 
 
@@ -148,7 +148,6 @@ def _scan_problems(scan: audio.AudioScan, label: str, min_seconds: float, exclud
     if share > CLIP_SHARE:
         what = (f"clipped: {100 * share:.1f} % of samples at full scale (over {100 * CLIP_SHARE:g} %). "
                 "Use an unclipped master if there is one.")  # fmt: skip
-
         yield Problem(label, "clipped", what, _FLAGGED)
     conversions = []
     if scan.sample_rate != sample_rate:
@@ -159,15 +158,12 @@ def _scan_problems(scan: audio.AudioScan, label: str, min_seconds: float, exclud
         yield Problem(label, "conversion", "; ".join(conversions), "kept")
 
 
-def _without_path(err: AudioError, path: str | Path) -> str:
-    return str(err).removeprefix(f"{path}: ").removeprefix(f"{Path(path)}: ")
-
-
-def failure(label: str, err: AudioError, action: str) -> Problem:
-    """The problem of a file whose processing raised ``err`` (which names ``label``'s file)."""
-    message = str(err)
-    prefix = message.split(": ", 1)
-    return Problem(label, err.kind, prefix[1] if len(prefix) == 2 else message, action)
+def failure(label: str, err: AudioError, action: str, path: str | Path | None = None) -> Problem:
+    """The problem of a file whose processing raised ``err``. The error's message starts with the
+    file's ``path`` (default ``label``); the problem says it without, since ``label`` names the file."""
+    path = label if path is None else path
+    message = str(err).removeprefix(f"{path}: ").removeprefix(f"{Path(path)}: ")
+    return Problem(label, err.kind, message, action)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,7 +224,6 @@ def count_table(problems: pd.DataFrame) -> pd.DataFrame:
         for kind, (severity, _) in KINDS.items()
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["kind", "severity", "count", "action"])
-
 
 
 def summary(problems: Iterable[Problem]) -> str:

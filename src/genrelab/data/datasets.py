@@ -1,16 +1,7 @@
 """Finding a corpus's tracks, reading GTZAN's metadata, checking a folder, and the manifest.
 
-Layouts (the ``data.source`` parameter)
----------------------------------------
-``demo``
-    ``ROOT/<style>/<style>.NNNNN.wav`` plus ``ROOT/metadata.csv`` (columns ``track_id, genre,
-    artist, ...``); artists come from metadata.csv.
-``gtzan``
-    Kaggle ``ROOT/genres_original/<genre>/<genre>.NNNNN.wav`` or the original
-    ``ROOT/genres/<genre>/<genre>.NNNNN.au``; ROOT may also be that folder itself. Artists come
-    from Sturm's index (:func:`read_sturm_artists`).
-``folder``
-    any ``ROOT/<genre>/<file>`` tree of wav/mp3/flac/ogg/au files; artists unknown.
+The layouts (the ``data.source`` parameter) and what each source knows about its tracks are
+the modules of :mod:`genrelab.data.sources`; this module scans their genre folders.
 
 A track's genre is the name of its folder and its id is its file name without extension; two files
 with the same id stop the scan with a :class:`DataError` naming both.
@@ -260,10 +251,6 @@ def _read_text(path: Path, what: str, setting: str) -> str:
 class _FileCheck:
     md5: str  # of the bytes; "" when they could not be read
     check: checks.FileCheck
-
-    @property
-    def decoded(self) -> bool:
-        return self.check.scan is not None
 
 
 def _check_file(root: Path, track: Track, min_seconds: float) -> _FileCheck:

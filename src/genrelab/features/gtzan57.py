@@ -248,7 +248,6 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
     return float(librosa.pitch_tuning(pitch[magnitude >= threshold], resolution=0.01, bins_per_octave=12))
 
 
-
 @lru_cache(maxsize=256)  # the tuning takes 100 values (0.01 steps)
 def _chroma_filter(sr: int, tuning: float) -> np.ndarray:
     import librosa

@@ -187,7 +187,7 @@ def compute_spectrograms(
                          desc="spectrograms", progress=progress)  # fmt: skip
     ok = [not isinstance(r, Failure) for r in results]
     problems = tuple(
-        checks.failure(path, r.error, "left out of the spectrograms")
+        checks.failure(path, r.error, "left out of the spectrograms", path=r.item[0])
         for path, r in zip(tracks["path"], results) if isinstance(r, Failure)
     )  # fmt: skip
     if problems and (strict or not any(ok)):
