@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pandas as pd
@@ -11,7 +13,9 @@ from genrelab.approaches import cnn
 from genrelab.config import ParamsError
 from genrelab.errors import DataError
 from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS
-from genrelab.evaluation.splits import make_splits
+from genrelab.evaluation.splits import cv_groups, make_splits, segment_subsets
+from genrelab.models import load
+from genrelab.report.plots import plot_learning_curves
 
 GENRES = ["blues", "jazz", "rock"]
 
@@ -170,7 +174,7 @@ def test_local_weights_files_are_loaded(tmp_path):
 
 def test_random_backbone_gets_informative_batch_norm_statistics():
     X, _, _ = corpus()
-    images = cnn.to_images(cnn.resize_segments(X, 32, image_range=True), np.arange(len(X)), "repeat", "mobilenetv2")
+    images = cnn.backbone_inputs(cnn.resize_segments(X, 32, image_range=True), "mobilenetv2")
     backbone = cnn.build_backbone(tiny_params())
     assert backbone.predict(images, verbose=0).std(axis=0).max() < 1e-6  # fresh statistics: constant features
     cnn.calibrate_batch_norm(backbone, images, seed=0)
@@ -200,12 +204,15 @@ def test_stack_neighbours_at_track_edges_and_subsets():
 
 def test_stack_channels_are_previous_this_next():
     gray = np.arange(4, dtype=np.float32)[:, None, None] * np.ones((4, 2, 2), dtype=np.float32)
-    prev, nxt = cnn.neighbour_rows(["t"] * 4, [0, 1, 2, 3])
+    index = pd.DataFrame({"track_id": ["t"] * 4, "segment": [0, 1, 2, 3]})
+    stacked = cnn.stack_channels(gray, index)
     # efficientnet's preprocessing is the identity, so the channels show through unchanged.
-    images = cnn.to_images(gray, np.array([0, 2, 3]), "stack", "efficientnetb0", (prev, nxt))
-    assert images.shape == (3, 2, 2, 3)
-    np.testing.assert_array_equal(images[:, 0, 0], [[0, 0, 1], [1, 2, 3], [2, 3, 3]])
-    repeated = cnn.to_images(gray, np.array([1]), "repeat", "efficientnetb0")
+    images = cnn.backbone_inputs(stacked, "efficientnetb0")
+    assert images.shape == (4, 2, 2, 3)
+    np.testing.assert_array_equal(images[[0, 2, 3], 0, 0], [[0, 0, 1], [1, 2, 3], [2, 3, 3]])
+    cut = cnn.stack_channels(gray, index, within=["train", "train", "test", "test"])
+    np.testing.assert_array_equal(cut[:, 0, 0], [[0, 0, 1], [0, 1, 1], [2, 2, 3], [2, 3, 3]])
+    repeated = cnn.backbone_inputs(gray[1:2], "efficientnetb0")
     np.testing.assert_array_equal(repeated[0, 0, 0], [1, 1, 1])
 
 
@@ -223,19 +230,31 @@ def test_image_range_and_backbone_preprocessing():
     assert gray.shape == (2, 8, 8)
     assert gray[0].min() >= 0 and gray[0].max() <= 255 and np.ptp(gray[0]) > 200
     assert (gray[1] == 0).all()  # scaled before resizing: resampling noise is not stretched
-    mobile = cnn.to_images(scaled, np.array([0]), "repeat", "mobilenetv2")
+    mobile = cnn.backbone_inputs(scaled[:1], "mobilenetv2")
     assert mobile.min() == pytest.approx(-1) and mobile.max() == pytest.approx(1)  # MobileNetV2 wants -1..1
-    vgg = cnn.to_images(scaled, np.array([0]), "repeat", "vgg19")
+    vgg = cnn.backbone_inputs(scaled[:1], "vgg19")
     assert vgg[..., 0].max() == pytest.approx(255 - 103.939, abs=1e-3)  # caffe: BGR, mean subtracted
 
 
 # ------------------------------------------------------------------------------ validation
 
 
+def roles_of(splits, index, protocol, seed=3) -> np.ndarray:
+    """Each segment's role as the loop and ScratchCNN.fit give it: fit, valid (early stopping) or test."""
+    track_ids = index["track_id"].to_numpy(dtype=object)
+    subsets = segment_subsets(splits, track_ids, index["segment"].to_numpy(), protocol, seed=42, test_fraction=0.25)
+    train = np.flatnonzero(np.isin(subsets, ["train", "valid"]))
+    held = cnn.validation_mask(index["genre"].to_numpy(dtype=object)[train], cv_groups(splits, track_ids[train], protocol),
+                               tiny_params()["valid_fraction"], seed)  # fmt: skip
+    roles = subsets.astype(object)
+    roles[train] = np.where(held, "valid", "fit")
+    return roles
+
+
 @pytest.mark.parametrize("protocol", ["track_grouped", "artist_grouped"])
 def test_validation_never_shares_a_group_with_training(protocol):
     X, index, splits = corpus()
-    roles = cnn.protocol_roles(splits, index, protocol, tiny_params(), seed=3)
+    roles = roles_of(splits, index, protocol)
     column = {"track_grouped": "dup_group", "artist_grouped": "artist_group"}[protocol]
     group = splits.set_index("track_id")[column].reindex(index["track_id"].to_numpy(dtype=object)).to_numpy(dtype=object)
     fit, valid = set(group[roles == "fit"]), set(group[roles == "valid"])
@@ -248,7 +267,7 @@ def test_validation_never_shares_a_group_with_training(protocol):
 
 def test_random_segment_validation_is_segment_level():
     X, index, splits = corpus(n_tracks=30, n_segments=6)
-    roles = cnn.protocol_roles(splits, index, "random_segment", tiny_params(), seed=3)
+    roles = roles_of(splits, index, "random_segment")
     tracks = index["track_id"].to_numpy(dtype=object)
     assert set(tracks[roles == "fit"]) & set(tracks[roles == "valid"])  # by that protocol's design
     assert 0.15 < (roles == "valid").sum() / np.isin(roles, ["fit", "valid"]).sum() < 0.35
@@ -280,7 +299,7 @@ def two_runs(tmp_path_factory):
     X, index, splits = corpus()
     runs = [
         cnn.run_cnn(X, index, splits, TINY, protocols=["track_grouped"], models_dir=(out := tmp_path_factory.mktemp(f"run{i}")) / "models",
-                     curves_dir=out / "curves", seed=5)
+                     curves_dir=out / "curves", seed=5, progress=False)
         for i in range(2)
     ]
     return runs, index, splits
@@ -288,8 +307,8 @@ def two_runs(tmp_path_factory):
 
 def test_run_produces_rows_predictions_curves_and_models(two_runs):
     (run, _), index, splits = two_runs
-    rows = pd.DataFrame(run.rows)
-    assert set(SCORE_COLUMNS) <= set(rows.columns)
+    rows = run.scores
+    assert list(rows.columns) == SCORE_COLUMNS
     assert set(zip(rows["approach"], rows["model"], rows["level"])) == {
         ("cnn_scratch", "convnet[4-8]", "segment"),
         ("cnn_scratch", "convnet[4-8]", "track"),
@@ -313,14 +332,23 @@ def test_run_produces_rows_predictions_curves_and_models(two_runs):
         pd.testing.assert_frame_equal(curve, run.histories[key], check_dtype=False)
     transfer_curve = run.histories[("cnn_transfer", "mobilenetv2[random]", "track_grouped")]
     assert list(transfer_curve["phase"]) == ["frozen", "fine_tune"]
-    model_path = run.model_paths[("cnn_scratch", "convnet[4-8]", "track_grouped")]
-    assert keras.models.load_model(model_path).output_shape == (None, 3)
+    X, _, _ = corpus()
+    for (approach, model, protocol), path in run.model_paths.items():
+        described = json.loads(path.with_suffix(".json").read_text())["estimator"]
+        assert described == {"class": f"genrelab.approaches.cnn.{'ScratchCNN' if approach == 'cnn_scratch' else 'TransferCNN'}",
+                             "params": {"params": cnn.check_params(TINY), "seed": 5}}
+        saved = load(path)  # the estimator comes back and predicts exactly as the fitted one
+        assert (saved.approach, saved.model, saved.protocol, saved.classes) == (approach, model, protocol, GENRES)
+        fitted = run.evaluations[approach].details[model, protocol].estimator
+        inputs = cnn.resize_segments(X[:5], 16) if approach == "cnn_scratch" else cnn.resize_segments(X[:5], 32, image_range=True)
+        np.testing.assert_array_equal(saved.predict_proba(inputs), fitted.predict_proba(inputs))
+        assert saved.predict_proba(inputs).shape == (5, 3)
 
 
 def test_same_seed_gives_identical_results(two_runs):
     (first, second), _, _ = two_runs
     timing = ["fit_seconds", "predict_seconds"]
-    pd.testing.assert_frame_equal(pd.DataFrame(first.rows).drop(columns=timing), pd.DataFrame(second.rows).drop(columns=timing))
+    pd.testing.assert_frame_equal(first.scores.drop(columns=timing), second.scores.drop(columns=timing))
     pd.testing.assert_frame_equal(first.predictions, second.predictions)
     for key in first.histories:  # losses too, to the last bit
         pd.testing.assert_frame_equal(first.histories[key], second.histories[key])
@@ -329,6 +357,6 @@ def test_same_seed_gives_identical_results(two_runs):
 def test_learning_curves_plot(two_runs):
     (run, _), _, _ = two_runs
     history = next(iter(run.histories.values()))
-    fig = cnn.plot_learning_curves(history, title="convnet")
+    fig = plot_learning_curves(history, title="convnet")
     assert [a.get_ylabel() for a in fig.axes] == ["loss", "accuracy"]
     assert len(fig.axes[0].lines) == 2

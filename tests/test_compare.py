@@ -252,4 +252,5 @@ def test_model_sizes_read_every_saved_model(tmp_path):
         {"approach": "cnn_transfer", "model_file": "mobilenetv2-random", "protocol": "artist_grouped",
          "level": "segment", "size_mb": 2.0},
     ]
+    assert list(compare.model_sizes(tmp_path, approaches=["cnn_transfer"])["approach"]) == ["cnn_transfer"]
     assert compare.model_sizes(tmp_path / "absent").empty

@@ -97,3 +97,27 @@ def test_public_30s_duplicates_never_straddle(gtzan):
     for protocol in ("track_grouped", "artist_grouped", "fault_filtered"):
         used = duplicated[duplicated[protocol] != "excluded"]
         assert (used.groupby("dup_group")[protocol].nunique() == 1).all(), protocol
+
+
+def test_the_public_table_run_saves_every_model(tmp_path):
+    from genrelab.config import load_params
+    from genrelab.models import load, model_path
+    from genrelab.stages.audio_models import APPROACH_PUBLIC, run_public_gtzan
+
+    rng = np.random.default_rng(1)
+    genres = np.array(["jazz", "rock"])[np.arange(40) % 2]
+    features = rng.normal(size=(40, 3)) + (genres == "rock")[:, None] * 3
+    table = _write_table(tmp_path / "clips.csv", [f"{g}.{i:05d}.wav" for i, g in enumerate(genres)], genres, features)
+    params = load_params("params.yaml")
+    params["data"].update(public_features_30s=str(table), gtzan_artists="", gtzan_splits="")
+    params["prepare"]["protocols"] = ["random_segment", "track_grouped"]
+    params["audio_models"]["models"] = {"logreg_l2": {"C": 1.0}, "knn": {"grid": {"n_neighbors": [1, 3]}}}
+    evaluation, message = run_public_gtzan(params, out=tmp_path / "scores.csv", models_dir=tmp_path / "models",
+                                           progress=False)  # fmt: skip
+    assert message == f"40 clips from {table}"
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == sorted(
+        f"{m}__{p}__clip.joblib" for m in ("logreg_l2", "knn") for p in ("random_segment", "track_grouped"))
+    for (name, protocol), detail in evaluation.details.items():
+        saved = load(model_path(tmp_path / "models", name, protocol, "clip"))
+        assert (saved.approach, saved.features["input"]) == (APPROACH_PUBLIC, "public")
+        np.testing.assert_array_equal(saved.predict_proba(features), detail.estimator.predict_proba(features))

@@ -44,20 +44,6 @@ def test_a_reloaded_model_predicts_exactly_as_the_fitted_one(evaluated):
         np.testing.assert_array_equal(saved.predict(X), detail.estimator.predict(X))
 
 
-def test_a_keras_model_round_trips_with_its_description(tmp_path):
-    import keras
-
-    keras.utils.set_random_seed(0)
-    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
-    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
-    path = save(SavedModel(net, "cnn_scratch", "tiny[1]", "artist_grouped", "segment", ["a", "b", "c"], {"resize": 4}),
-                model_path(tmp_path / "cnn_scratch", "tiny[1]", "artist_grouped", "segment", ".keras"))  # fmt: skip
-    assert path.name == "tiny-1__artist_grouped__segment.keras" and path.with_suffix(".json").is_file()
-    saved = load(path)
-    assert (saved.model, saved.classes, saved.features) == ("tiny[1]", ["a", "b", "c"], {"resize": 4})
-    np.testing.assert_allclose(saved.predict_proba(x), net.predict(x, verbose=0), rtol=1e-6)
-
-
 def test_load_names_the_file_and_the_fix(tmp_path):
     with pytest.raises(ModelError, match=r"absent\.joblib: no such model file.*dvc repro"):
         load(tmp_path / "absent.joblib")

@@ -1,8 +1,9 @@
 """Saving and restoring every fitted model of the study.
 
 The evaluation loop writes each fitted model to ``models/<approach>/<model>__<protocol>__<level>.joblib``
-(Keras: ``.keras`` plus a ``.json`` description) as a :class:`SavedModel`: the estimator, its
-classes, and how its input is made. :func:`load` restores it and :meth:`SavedModel.predict_proba`
+as a :class:`SavedModel`: the estimator, its classes, and how its input is made. A Keras-backed
+estimator (one whose class says ``saved_as = ".keras"``, such as the CNNs) is written as its
+network (``.keras``) plus a ``.json`` description holding the estimator's class and parameters. :func:`load` restores it and :meth:`SavedModel.predict_proba`
 predicts on new features.
 """
 
@@ -39,7 +40,7 @@ class SavedModel:
     returns, per row, the probability of each of :attr:`classes_`.
     """
 
-    estimator: Any  # a fitted scikit-learn estimator, or a Keras model
+    estimator: Any  # a fitted scikit-learn(-style) estimator
     approach: str
     model: str
     protocol: str  # the protocol whose training rows fitted it
@@ -54,9 +55,7 @@ class SavedModel:
 
     def predict_proba(self, X) -> np.ndarray:
         """float (n_rows, n_classes), columns in the order of :attr:`classes_`."""
-        if hasattr(self.estimator, "predict_proba"):
-            return np.asarray(self.estimator.predict_proba(X))
-        return np.asarray(self.estimator.predict(np.asarray(X), verbose=0))  # Keras: softmax outputs
+        return np.asarray(self.estimator.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row."""
@@ -73,21 +72,31 @@ def model_path(models_dir: str | Path, model: str, protocol: str, level: str, su
     return Path(models_dir) / f"{file_slug(model)}__{protocol}__{level}{suffix}"
 
 
+def suffix_for(estimator: Any) -> str:
+    """The file suffix :func:`save` writes ``estimator`` with: ``.keras`` or ``.joblib``."""
+    return getattr(estimator, "saved_as", ".joblib")
+
+
 def save(saved: SavedModel, path: str | Path) -> Path:
-    """Write ``saved`` to ``path``: one joblib file for scikit-learn (``.joblib``), or the Keras
-    model (``.keras``) plus its description beside it (``.json``). Written beside, then renamed."""
+    """Write ``saved`` to ``path``: one joblib file for scikit-learn (``.joblib``), or a Keras-backed
+    estimator's network (``.keras``) plus its description beside it (``.json``). Written beside,
+    then renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix not in (".joblib", ".keras") or path.suffix != suffix_for(saved.estimator):
+        raise ModelError(f"{path}: this model is saved as {suffix_for(saved.estimator)}; saved models end in "
+                         ".joblib (scikit-learn) or .keras (Keras-backed estimators).")  # fmt: skip
     saved.versions = saved.versions or _versions(saved.estimator)
     if path.suffix == ".keras":
         tmp = path.with_name(f".{path.stem}.tmp.keras")
-        saved.estimator.save(tmp)
+        saved.estimator.model_.save(tmp)
         os.replace(tmp, path)
         meta = {k: v for k, v in asdict(saved).items() if k != "estimator"}
+        estimator = type(saved.estimator)
+        meta["estimator"] = {"class": f"{estimator.__module__}.{estimator.__qualname__}",
+                             "params": saved.estimator.get_params(deep=False)}  # fmt: skip
         _atomic_write(path.with_suffix(".json"), (json.dumps({"format": MODEL_FORMAT, **meta}, indent=2) + "\n").encode())
         return path
-    if path.suffix != ".joblib":
-        raise ModelError(f"{path}: saved models end in .joblib (scikit-learn) or .keras (Keras).")
     buffer = io.BytesIO()
     joblib.dump({"format": MODEL_FORMAT, **asdict(saved)}, buffer, compress=3)
     _atomic_write(path, buffer.getvalue())
@@ -105,10 +114,8 @@ def load(path: str | Path) -> SavedModel:
         raise ModelError(f"{path}: no such model file. The model stages write them under models/<approach>/ (dvc repro).")
     try:
         if path.suffix == ".keras":
-            import keras
-
             bundle = json.loads(path.with_suffix(".json").read_text())
-            bundle["estimator"] = keras.saving.load_model(path)
+            bundle["estimator"] = _restore_keras_backed(path, bundle["estimator"], bundle["classes"])
         else:
             bundle = joblib.load(path)
     except Exception as err:  # joblib, pickle, zip and Keras raise many types for a bad file
@@ -125,11 +132,24 @@ def load(path: str | Path) -> SavedModel:
     return saved
 
 
+def _restore_keras_backed(path: Path, spec: dict, classes: list[str]) -> Any:
+    """The estimator described by ``spec`` (class and parameters), fitted with the network at ``path``."""
+    import importlib
+
+    import keras
+
+    module, _, name = spec["class"].rpartition(".")
+    estimator = getattr(importlib.import_module(module), name)(**spec["params"])
+    estimator.model_ = keras.saving.load_model(path)
+    estimator.classes_ = np.asarray(classes, dtype=object)
+    return estimator
+
+
 def _versions(estimator: Any) -> dict:
     import sklearn
 
     versions = {"sklearn": sklearn.__version__}
-    if type(estimator).__module__.startswith("keras"):
+    if suffix_for(estimator) == ".keras":
         import keras
 
         versions["keras"] = keras.__version__

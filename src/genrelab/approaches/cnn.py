@@ -24,7 +24,6 @@ learning curves. Segment probabilities are averaged per track for the track-leve
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,21 +31,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
 
 from genrelab.config import BACKBONE_NAMES, IMAGENET_SIZES, ParamsError, section
 from genrelab.errors import DataError, GenrelabError
-from genrelab.evaluation.results import PREDICTION_COLUMNS, aggregate_tracks, score_row
-from genrelab.evaluation.splits import cv_groups, segment_subsets
-from genrelab.models import SavedModel, file_slug, model_path, save
+from genrelab.evaluation.loop import Evaluation, concat_evaluations, evaluate
+from genrelab.evaluation.splits import segment_subsets
+from genrelab.models import file_slug, model_path
 
 # TensorFlow's C++ start-up chatter drowns notebook output; a user's explicit setting wins.
 # It must be set before TensorFlow is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 SCRATCH = "cnn_scratch"
@@ -308,26 +308,40 @@ def to_image_range(segments: np.ndarray) -> np.ndarray:
     return np.divide(segments - low, span, out=np.zeros_like(segments), where=span > 0) * np.float32(255.0)
 
 
-def to_images(gray: np.ndarray, rows: np.ndarray, channels: str, backbone: str, neighbours=None) -> np.ndarray:
-    """Backbone-ready 3-channel images of the given rows.
+def stack_channels(gray: np.ndarray, index: pd.DataFrame, within=None) -> np.ndarray:
+    """Three-channel images of the previous, this and the next segment of the same track.
 
     Parameters
     ----------
     gray : float32 (n_segments, size, size) in 0..255 (:func:`resize_segments` with
         ``image_range=True``).
-    rows : int (n,), the rows to build.
-    channels : ``repeat`` (the segment three times) or ``stack`` (previous, this, next segment
-        of the same track, see :func:`neighbour_rows`; needs ``neighbours=(prev, next)``).
+    index : ``track_id, segment`` of each row of ``gray``.
+    within : each row's subset under the protocol (see :func:`neighbour_rows`), so a test
+        segment's audio never becomes a channel of a training input.
 
     Returns
     -------
-    float32 (n, size, size, 3), after the backbone's ``preprocess_input``.
+    float32 (n_segments, size, size, 3), channels previous, this, next.
     """
-    if channels == "repeat":
-        images = np.repeat(gray[rows][..., None], 3, axis=-1)
-    else:
-        prev, nxt = neighbours
-        images = np.stack([gray[prev[rows]], gray[rows], gray[nxt[rows]]], axis=-1)
+    prev, nxt = neighbour_rows(index["track_id"].to_numpy(dtype=object), index["segment"].to_numpy(), within)
+    return np.stack([gray[prev], gray, gray[nxt]], axis=-1)
+
+
+def backbone_inputs(images: np.ndarray, backbone: str) -> np.ndarray:
+    """Images made ready for a backbone: three channels, then its own ``preprocess_input``.
+
+    Parameters
+    ----------
+    images : float32 in 0..255, (n, size, size) (one segment, repeated to three channels) or
+        (n, size, size, 3) (:func:`stack_channels`).
+
+    Returns
+    -------
+    float32 (n, size, size, 3).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = np.repeat(images[..., None], 3, axis=-1)
     return np.asarray(BACKBONES[backbone].preprocess(images), dtype=np.float32)
 
 
@@ -551,35 +565,81 @@ def _history(table: pd.DataFrame) -> pd.DataFrame:
     return table[HISTORY_COLUMNS]
 
 
-def plot_learning_curves(history: pd.DataFrame, title: str = "", ax=None):
-    """Loss and accuracy per epoch, training vs validation, with phase changes marked.
+# ----------------------------------------------------------------------------------- estimators
+
+
+class _KerasClassifier(ClassifierMixin, BaseEstimator):
+    """The scikit-learn face of a Keras network, so the one evaluation loop can score it.
+
+    ``fit(X, y, groups)`` holds out whole groups of the training rows (:func:`validation_mask`,
+    ``cnn.valid_fraction``) for early stopping, trains, and keeps the learning curves in
+    ``history_`` (:data:`HISTORY_COLUMNS`). ``predict_proba`` gives softmax outputs, columns in the
+    order of ``classes_``. :func:`genrelab.models.save` writes the network as ``.keras`` and these
+    two parameters beside it, so :func:`genrelab.models.load` restores the estimator.
 
     Parameters
     ----------
-    history : a table with :data:`HISTORY_COLUMNS` (as returned by :func:`fit_scratch`,
-        :func:`fit_transfer`, or read back from a learning-curve CSV).
-    ax : two matplotlib axes (loss, accuracy), or None for a new figure.
-
-    Returns
-    -------
-    The matplotlib Figure.
+    params : the ``cnn`` section of params.yaml (None: all defaults).
+    seed : seeds the validation split, the weights and the batch order.
     """
-    if ax is None:
-        fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
-    else:
-        fig = ax[0].figure
-    for axis, metric in zip(ax, ("loss", "accuracy")):
-        axis.plot(history["epoch"], history[metric], marker="o", label="training")
-        axis.plot(history["epoch"], history[f"val_{metric}"], marker="o", label="validation")
-        for epoch in history["epoch"][history["phase"].ne(history["phase"].shift()).to_numpy()][1:]:
-            axis.axvline(epoch - 0.5, color="grey", linestyle=":", linewidth=1)
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(metric)
-    ax[0].legend()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+
+    saved_as = ".keras"  # genrelab.models: the network is saved in Keras' own format
+
+    def __init__(self, params: dict | None = None, seed: int = 42):
+        self.params = params
+        self.seed = seed
+
+    def fit(self, X, y, groups=None):
+        params = check_params(self.params)
+        y = np.asarray(y, dtype=object)
+        self.classes_ = np.unique(y)
+        codes = np.searchsorted(self.classes_, y)
+        held = validation_mask(y, groups, params["valid_fraction"], self.seed)
+        x = self._inputs(X, params)
+        self.model_, self.history_ = self._train(x[~held], codes[~held], x[held], codes[held], params)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        params = check_params(self.params)
+        return self.model_.predict(self._inputs(X, params), batch_size=self._batch_size(params), verbose=0)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class ScratchCNN(_KerasClassifier):
+    """The scratch CNN (:func:`build_scratch`) as a classifier.
+
+    ``X`` : float32 (n, input_size, input_size) log-mel dB segments (:func:`resize_segments`).
+    """
+
+    def _inputs(self, X, params) -> np.ndarray:
+        return np.asarray(X, dtype=np.float32)
+
+    def _train(self, x, y, x_val, y_val, params):
+        return fit_scratch(x, y, x_val, y_val, len(self.classes_), params, self.seed)
+
+    def _batch_size(self, params) -> int:
+        return params["scratch"]["batch_size"]
+
+
+class TransferCNN(_KerasClassifier):
+    """The transfer CNN (:func:`fit_transfer`) as a classifier.
+
+    ``X`` : float32 in 0..255 (:func:`resize_segments` with ``image_range=True``), either
+    (n, size, size), one segment repeated to three channels, or (n, size, size, 3) stacked
+    channels (:func:`stack_channels`). The backbone's own preprocessing is applied here.
+    """
+
+    def _inputs(self, X, params) -> np.ndarray:
+        return backbone_inputs(X, params["transfer"]["backbone"])
+
+    def _train(self, x, y, x_val, y_val, params):
+        return fit_transfer(x, y, x_val, y_val, len(self.classes_), params, self.seed)
+
+    def _batch_size(self, params) -> int:
+        return params["transfer"]["batch_size"]
 
 
 # ----------------------------------------------------------------------------------------- run
@@ -589,39 +649,24 @@ def plot_learning_curves(history: pd.DataFrame, title: str = "", ax=None):
 class CnnRun:
     """What :func:`run_cnn` produced.
 
-    rows : results-table rows (``genrelab.evaluation.results.SCORE_COLUMNS``).
-    predictions : test predictions in ``genrelab.evaluation.results.PREDICTION_COLUMNS`` format.
+    evaluations : approach -> the loop's :class:`genrelab.evaluation.loop.Evaluation`
+        (scores, predictions, and per (model, protocol) the fitted estimator).
     histories : (approach, model, protocol) -> learning curves (:data:`HISTORY_COLUMNS`).
     curve_paths, model_paths : the same keys -> written CSV / ``.keras`` file.
     """
 
-    rows: list[dict] = field(default_factory=list)
-    predictions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PREDICTION_COLUMNS))
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)
     histories: dict[tuple[str, str, str], pd.DataFrame] = field(default_factory=dict)
     curve_paths: dict[tuple[str, str, str], Path] = field(default_factory=dict)
     model_paths: dict[tuple[str, str, str], Path] = field(default_factory=dict)
 
+    @property
+    def scores(self) -> pd.DataFrame:
+        return pd.concat([e.scores for e in self.evaluations.values()], ignore_index=True)
 
-def protocol_roles(
-    splits: pd.DataFrame, index: pd.DataFrame, protocol: str, params: dict, seed: int,
-    *, split_seed: int = 42, test_fraction: float = 0.25,
-) -> np.ndarray:  # fmt: skip
-    """Role of each segment row under a protocol: ``fit``, ``valid`` (early stopping), ``test`` or ``excluded``.
-
-    Training is the protocol's ``train`` (plus ``valid`` for ``fault_filtered``); the validation
-    part is drawn from it only, by whole groups of :func:`genrelab.evaluation.splits.cv_groups`.
-    """
-    track_ids = index["track_id"].to_numpy(dtype=object)
-    subsets = segment_subsets(splits, track_ids, index["segment"].to_numpy(), protocol,
-                              seed=split_seed, test_fraction=test_fraction)  # fmt: skip
-    roles = np.where(np.isin(subsets, ["train", "valid"]), "fit", subsets).astype(object)
-    train = np.flatnonzero(roles == "fit")
-    groups = cv_groups(splits, track_ids[train], protocol)
-    held = validation_mask(index["genre"].to_numpy(dtype=object)[train], groups, params["valid_fraction"], seed)
-    roles[train[held]] = "valid"
-    if not (roles == "test").any():
-        raise DataError(f"protocol {protocol}: no test segments. Check the splits and segments.csv.")
-    return roles
+    @property
+    def predictions(self) -> pd.DataFrame:
+        return pd.concat([e.predictions for e in self.evaluations.values()], ignore_index=True)
 
 
 def run_cnn(
@@ -636,9 +681,9 @@ def run_cnn(
     seed: int | None = None,
     split_seed: int = 42,
     test_fraction: float = 0.25,
-    progress: Callable[[str], None] | None = None,
+    progress: bool = True,
 ) -> CnnRun:
-    """Train and test the scratch and transfer CNNs under each protocol.
+    """Score the scratch and transfer CNNs under each protocol with the one evaluation loop.
 
     Parameters
     ----------
@@ -648,105 +693,63 @@ def run_cnn(
     params : the ``cnn`` section of params.yaml (checked here; None: all defaults).
     models_dir : receives ``<approach>/<model>__<protocol>__segment.keras`` (best weights) and its
         ``.json`` description (:func:`genrelab.models.save`; :func:`genrelab.models.load` restores both).
-
     curves_dir : receives ``<approach>__<model>__<protocol>.csv`` (learning curves, for DVC plots).
     seed : overrides ``cnn.seed``.
     split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which the
         ``random_segment`` segments are drawn, so the CNNs test on the same segments as every
         other approach.
-    progress : called with one line per trained model (e.g. ``print``).
+    progress : show the loop's progress bar.
 
     Times in the rows are wall-clock seconds: fit (including the frozen phase's feature pass
-    and the stacking of training images) and prediction of the test segments.
+    and the backbone's preprocessing of the training images) and prediction of the test segments.
     """
     params = check_params(params)
     check_weights_available(params)  # before minutes of scratch training, not after
     seed = params["seed"] if seed is None else seed
     if len(X) != len(index):
         raise DataError(f"segments.npy has {len(X)} rows but segments.csv {len(index)}; rerun the spectrograms stage.")
-    dirs = Path(models_dir), Path(curves_dir)
-    classes = np.unique(index["genre"].to_numpy(dtype=object))
-    codes = np.searchsorted(classes, index["genre"].to_numpy(dtype=object))
     scratch, transfer = params["scratch"], params["transfer"]
+    y = index["genre"].to_numpy(dtype=object)
+    common = dict(protocols=protocols, level="segment", cv_folds=0, seed=seed, split_seed=split_seed,
+                  test_fraction=test_fraction, progress=progress)  # fmt: skip
+    run = CnnRun()
     # Resized once for all protocols (outside the fit timings: every approach needs its input).
     small = resize_segments(X, scratch["input_size"])
+    run.evaluations[SCRATCH] = evaluate(
+        small, y, index, splits, approach=SCRATCH, models={scratch_label(params): lambda: ScratchCNN(params, seed)},
+        models_dir=Path(models_dir) / SCRATCH, features={"input": "log-mel segments", "resize": scratch["input_size"]},
+        **common,
+    )  # fmt: skip
+    del small
     gray = resize_segments(X, transfer["input_size"], image_range=True)
-    run = CnnRun()
-    predictions = []
-    for protocol in protocols:
-        roles = protocol_roles(splits, index, protocol, params, seed, split_seed=split_seed, test_fraction=test_fraction)
-        fit_rows, valid_rows, test_rows = (np.flatnonzero(roles == r) for r in ("fit", "valid", "test"))
-        test_index = index.iloc[test_rows]
-
-        start = time.perf_counter()
-        model, history = fit_scratch(
-            small[fit_rows], codes[fit_rows], small[valid_rows], codes[valid_rows], len(classes), params, seed
-        )
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        proba = model.predict(small[test_rows][..., None], batch_size=scratch["batch_size"], verbose=0)
-        predict_seconds = time.perf_counter() - start
-        predictions += _record(run, SCRATCH, scratch_label(params), protocol, model, history, proba,
-                               test_index, classes, fit_seconds, predict_seconds, dirs, seed,
-                               {"input": "log-mel segments", "resize": scratch["input_size"]})
-        _report(progress, SCRATCH, scratch_label(params), protocol, history, fit_seconds)
-
-        start = time.perf_counter()
-        neighbours = neighbour_rows(index["track_id"].to_numpy(dtype=object), index["segment"].to_numpy(), roles)
-        x_fit, x_valid = (to_images(gray, rows, transfer["channels"], transfer["backbone"], neighbours)
-                          for rows in (fit_rows, valid_rows))
-        model, history = fit_transfer(x_fit, codes[fit_rows], x_valid, codes[valid_rows], len(classes), params, seed)
-        fit_seconds = time.perf_counter() - start
-        del x_fit, x_valid
-        start = time.perf_counter()
-        test_images = to_images(gray, test_rows, transfer["channels"], transfer["backbone"], neighbours)
-        proba = model.predict(test_images, batch_size=transfer["batch_size"], verbose=0)
-        predict_seconds = time.perf_counter() - start
-        predictions += _record(run, TRANSFER, weights_label(params), protocol, model, history, proba,
-                               test_index, classes, fit_seconds, predict_seconds, dirs, seed,
-                               {"input": "log-mel segments in image range", "resize": transfer["input_size"],
-                                "channels": transfer["channels"], "backbone": transfer["backbone"]})
-        _report(progress, TRANSFER, weights_label(params), protocol, history, fit_seconds)
-        keras.backend.clear_session()  # free the graphs of this protocol's models
-    run.predictions = pd.concat(predictions, ignore_index=True)[PREDICTION_COLUMNS]
+    features = {"input": "log-mel segments in image range", "resize": transfer["input_size"],
+                "channels": transfer["channels"], "backbone": transfer["backbone"]}  # fmt: skip
+    transfer_models = {weights_label(params): lambda: TransferCNN(params, seed)}
+    if transfer["channels"] == "repeat":
+        run.evaluations[TRANSFER] = evaluate(gray, y, index, splits, approach=TRANSFER, models=transfer_models,
+                                             models_dir=Path(models_dir) / TRANSFER, features=features, **common)  # fmt: skip
+    else:  # the stacked neighbours depend on each protocol's subsets
+        parts = []
+        for protocol in protocols:
+            subsets = segment_subsets(splits, index["track_id"].to_numpy(dtype=object), index["segment"].to_numpy(),
+                                      protocol, seed=split_seed, test_fraction=test_fraction)  # fmt: skip
+            images = stack_channels(gray, index, within=subsets)
+            parts.append(evaluate(images, y, index, splits, approach=TRANSFER, models=transfer_models,
+                                  models_dir=Path(models_dir) / TRANSFER, features=features,
+                                  **{**common, "protocols": [protocol]}))  # fmt: skip
+            del images
+        run.evaluations[TRANSFER] = concat_evaluations(parts)
+    for approach, evaluation in run.evaluations.items():
+        for (model, protocol), detail in evaluation.details.items():
+            _keep_curves(run, approach, model, protocol, detail.estimator.history_, Path(models_dir), Path(curves_dir))
+    keras.backend.clear_session()  # free the graphs of the trained models
     return run
 
 
-def _record(run, approach, model_name, protocol, model, history, proba, test_index, classes,
-            fit_seconds, predict_seconds, dirs, seed, features) -> list[pd.DataFrame]:
-    """Save the model and curves, score both levels into ``run`` and return the prediction tables."""
-    key = (approach, model_name, protocol)
-    models_dir, curves_dir = dirs
-    run.model_paths[key] = model_path(models_dir / approach, model_name, protocol, "segment", ".keras")
-    run.curve_paths[key] = curves_dir / f"{approach}__{file_slug(model_name)}__{protocol}.csv"
+def _keep_curves(run: CnnRun, approach, model, protocol, history, models_dir: Path, curves_dir: Path) -> None:
+    key = (approach, model, protocol)
+    run.model_paths[key] = model_path(models_dir / approach, model, protocol, "segment", ".keras")
+    run.curve_paths[key] = curves_dir / f"{approach}__{file_slug(model)}__{protocol}.csv"
     run.curve_paths[key].parent.mkdir(parents=True, exist_ok=True)
-    save(SavedModel(model, approach, model_name, protocol, "segment", [str(c) for c in classes], features),
-         run.model_paths[key])  # fmt: skip
     history.to_csv(run.curve_paths[key], index=False)
     run.histories[key] = history
-
-    track_ids = test_index["track_id"].to_numpy(dtype=object)
-    y_true = test_index["genre"].to_numpy(dtype=object)
-    y_pred = classes[proba.argmax(axis=1)]
-    tracks, _, track_pred = aggregate_tracks(proba, track_ids, classes)
-    track_true = pd.Series(y_true, index=track_ids).groupby(level=0).first().reindex(tracks).to_numpy(dtype=object)
-    common = dict(approach=approach, model=model_name, protocol=protocol, fit_seconds=fit_seconds,
-                  predict_seconds=predict_seconds, seed=seed)
-    run.rows.append(score_row(level="segment", y_true=y_true, y_pred=y_pred, groups=track_ids, **common))
-    run.rows.append(score_row(level="track", y_true=track_true, y_pred=track_pred, groups=tracks, **common))
-    frame = dict(approach=approach, model=model_name, protocol=protocol)
-    return [
-        pd.DataFrame({**frame, "level": "segment", "track_id": track_ids,
-                      "segment": test_index["segment"].to_numpy(dtype=np.int64), "y_true": y_true, "y_pred": y_pred}),
-        pd.DataFrame({**frame, "level": "track", "track_id": tracks, "segment": -1,
-                      "y_true": track_true, "y_pred": track_pred}),
-    ]
-
-
-def _report(progress, approach, model_name, protocol, history, fit_seconds) -> None:
-    if progress is not None:
-        best = history.loc[history["val_loss"].idxmin()]
-        progress(
-            f"{approach} {model_name} {protocol}: {len(history)} epochs in {fit_seconds:.1f} s, "
-            f"best val_loss {best['val_loss']:.3f} (val_accuracy {best['val_accuracy']:.3f}, epoch {int(best['epoch'])})"
-        )

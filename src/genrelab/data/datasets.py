@@ -36,7 +36,7 @@ import pandas as pd
 from genrelab.data import audio, checks
 from genrelab.data.checks import EXCLUDED, Problem
 from genrelab.data.manifest import EXCLUDED as EXCLUDED_STATUS
-from genrelab.data.manifest import MANIFEST_COLUMNS, USABLE
+from genrelab.data.manifest import USABLE, manifest_frame
 from genrelab.data.sources.base import Metadata
 from genrelab.errors import DataError
 
@@ -436,7 +436,7 @@ def build_manifest(
 
     Returns
     -------
-    manifest : columns :data:`MANIFEST_COLUMNS`, sorted by genre then track_id. ``path`` is relative
+    manifest : columns :data:`genrelab.data.manifest.MANIFEST_COLUMNS`, sorted by genre then track_id. ``path`` is relative
         to ``root`` (posix); ``duration_s`` is the decoded length in seconds (NaN, and
         ``sample_rate``/``channels`` <NA>, when undecodable); ``md5`` is of the file's bytes;
         ``status`` is ``ok`` or ``excluded``; ``reason`` says why excluded (``""`` when ok);
@@ -471,9 +471,7 @@ def build_manifest(
             notes.append(f"artist unknown (not in {artists_name})")
         problems += found
         rows.append(_manifest_row(track, check, (artist_of or {}).get(track.track_id, ""), reasons, notes))
-    manifest = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
-    manifest = manifest.astype({"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"})
-    return manifest, checks.problems_frame(problems)
+    return manifest_frame(rows), checks.problems_frame(problems)
 
 
 def _manifest_row(track: Track, check: _FileCheck, artist: str, reasons: list[str], notes: list[str]) -> dict:

@@ -24,6 +24,15 @@ EXCLUDED = "excluded"
 _NUMERIC = {"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"}
 
 
+def manifest_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows (dicts keyed by column) as a manifest: :data:`MANIFEST_COLUMNS` in order, with their
+    dtypes; a column a row lacks is empty (``""``, or NaN/<NA> for the numbers)."""
+    table = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
+    text = [c for c in MANIFEST_COLUMNS if c not in _NUMERIC]
+    table[text] = table[text].fillna("")
+    return table.astype(_NUMERIC)
+
+
 def usable_tracks(manifest: pd.DataFrame) -> pd.DataFrame:
     """The rows of the tracks the study uses (``status == "ok"``), in manifest order, index reset."""
     if "status" not in manifest.columns:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from genrelab.data.datasets import read_fault_filtered_split, read_sturm_artists
 from genrelab.data.dedup import duplicate_groups
+from genrelab.data.manifest import USABLE, manifest_frame
 from genrelab.errors import DataError
 from genrelab.evaluation.splits import PROTOCOLS, make_splits
 from genrelab.features.gtzan57 import split_filenames
@@ -109,22 +110,19 @@ def _split_filenames(filenames: pd.Series, source: Path) -> pd.DataFrame:
 
 
 def _manifest(rows: pd.DataFrame, y: np.ndarray, filenames: pd.Series, artists: dict[str, str], source: Path) -> pd.DataFrame:
-    """A pseudo-manifest (one ``ok`` row per track) for :func:`genrelab.evaluation.splits.make_splits`."""
+    """The table's manifest (:func:`genrelab.data.manifest.manifest_frame`): one usable track per clip,
+    its path the table's file name; what only the audio could tell (duration, md5) stays empty."""
     labels = pd.Series(y, dtype=object).groupby(rows["track_id"].to_numpy(dtype=object))
     mixed = labels.nunique()[lambda n: n > 1]
     if len(mixed):
         raise DataError(f"{source}: segments of track {mixed.index[0]!r} carry different labels.")
     tracks = labels.first()
-    return pd.DataFrame(
-        {
-            "track_id": tracks.index.to_numpy(dtype=object),
-            "path": filenames.groupby(rows["track_id"].to_numpy(dtype=object)).first().reindex(tracks.index).to_numpy(dtype=object),
-            "genre": tracks.to_numpy(dtype=object),
-            "artist": [artists.get(t, "") for t in tracks.index],
-            "status": "ok",
-            "reason": "",
-        }
-    )
+    paths = filenames.groupby(rows["track_id"].to_numpy(dtype=object)).first()
+    return manifest_frame([
+        {"track_id": track, "path": paths[track], "genre": genre, "artist": artists.get(track, ""), "status": USABLE,
+         "notes": f"a row of {source.name}"}
+        for track, genre in tracks.items()
+    ])  # fmt: skip
 
 
 def _identical_row_pairs(features: pd.DataFrame, track_ids: pd.Series) -> pd.DataFrame:

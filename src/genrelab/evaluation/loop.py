@@ -1,4 +1,4 @@
-"""The evaluation loop shared by every scikit-learn approach (audio features, spectrogram images).
+"""The evaluation loop shared by every approach (audio features, spectrogram images, CNNs).
 
 For each model and protocol, :func:`evaluate` trains on the protocol's training rows, estimates
 accuracy by cross-validation inside them (grouped like the protocol, so the estimate is as honest
@@ -8,6 +8,7 @@ averaging their segments' probabilities. Rows of the ``excluded`` subset are nev
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +152,8 @@ def evaluate(
 
     Parameters
     ----------
-    X : features, shape (n_rows, n_features), finite. Floating arrays are used in their own dtype
+    X : features, shape (n_rows, n_features), or (n_rows, ...) for a network's input (a CNN's
+        segments), finite. Floating arrays are used in their own dtype
         and not copied (a memory-mapped float32 pixel matrix stays float32 and on disk; only the
         training and test rows are read into memory); other numbers are converted to float64.
     y : genre labels, shape (n_rows,).
@@ -159,9 +161,10 @@ def evaluate(
         At clip level each track appears once.
     splits : the split table (:func:`genrelab.evaluation.splits.make_splits`).
     approach : name of the approach, for the results rows (e.g. ``audio_features``).
-    models : name -> zero-argument factory of an unfitted classifier with ``predict_proba``.
-        GridSearchCV and RandomizedSearchCV get the protocol's CV groups in ``fit``, so their
-        inner CV can be grouped too.
+    models : name -> zero-argument factory of an unfitted scikit-learn-style classifier
+        (``fit``, ``predict_proba``, ``classes_``). GridSearchCV, RandomizedSearchCV and any
+        estimator whose ``fit`` takes ``groups`` (the CNNs' early-stopping split) get the
+        protocol's CV groups, so their inner splits are grouped too.
     protocols : columns of ``splits`` to evaluate.
     level : ``segment`` (many rows per track; also scored per track) or ``clip``.
     cv_folds : folds of the CV inside the training rows (0 turns CV off). Grouped protocols use
@@ -173,7 +176,8 @@ def evaluate(
         approach tests on the same segments.
     progress : show a tqdm bar over model x protocol.
     models_dir : when given, each fitted model is saved there as
-        ``<model>__<protocol>__<level>.joblib`` (:func:`genrelab.models.save`; restore it with
+        ``<model>__<protocol>__<level>.joblib``, or ``.keras`` for a Keras-backed estimator
+        (:func:`genrelab.models.save`; restore it with
         :func:`genrelab.models.load`), described by ``features``: how its input is made.
 
     Training rows are ``train`` (and ``valid``, which only ``fault_filtered`` has); test rows are
@@ -215,12 +219,26 @@ def evaluate(
     )
 
 
+def concat_evaluations(parts: Sequence[Evaluation]) -> Evaluation:
+    """One :class:`Evaluation` of an approach evaluated in parts (e.g. one protocol at a time)."""
+    first = parts[0]
+    if any((p.approach, p.level) != (first.approach, first.level) for p in parts):
+        raise DataError("concat_evaluations: the parts must share one approach and level.")
+    return Evaluation(
+        approach=first.approach,
+        level=first.level,
+        scores=pd.concat([p.scores for p in parts], ignore_index=True),
+        predictions=pd.concat([p.predictions for p in parts], ignore_index=True),
+        details={key: detail for p in parts for key, detail in p.details.items()},
+    )
+
+
 def _save(detail: RunDetail, approach: str, models_dir: str | Path, features: dict) -> None:
-    from genrelab.models import SavedModel, model_path, save
+    from genrelab.models import SavedModel, model_path, save, suffix_for
 
     classes = [str(c) for c in detail.estimator.classes_]
     saved = SavedModel(detail.estimator, approach, detail.model, detail.protocol, detail.level, classes, features)
-    save(saved, model_path(models_dir, detail.model, detail.protocol, detail.level))
+    save(saved, model_path(models_dir, detail.model, detail.protocol, detail.level, suffix_for(detail.estimator)))
 
 
 def _check_inputs(
@@ -229,10 +247,10 @@ X, y, rows: pd.DataFrame, level: str, cv_folds: int) -> tuple[np.ndarray, np.nda
         raise DataError(f"level must be one of {EXAMPLE_LEVELS}, got {level!r}")
     X = _as_float_matrix(X)
     y = np.asarray(y, dtype=object)
-    if X.ndim != 2 or y.ndim != 1 or not len(X) == len(y) == len(rows):
+    if X.ndim < 2 or y.ndim != 1 or not len(X) == len(y) == len(rows):
         raise DataError(
             f"X {X.shape}, y {y.shape} and rows ({len(rows)}) must describe the same rows: "
-            "X 2-D (n_rows, n_features), y 1-D (n_rows,)."
+            "X (n_rows, n_features) or (n_rows, ...), y 1-D (n_rows,)."
         )
     needed = ["track_id", "segment"] if level == "segment" else ["track_id"]
     missing = [c for c in needed if c not in rows.columns]
@@ -258,14 +276,15 @@ _FINITE_CHUNK_BYTES = 64 * 2**20  # the boolean mask of one chunk is a quarter o
 
 
 def _check_finite(X: np.ndarray) -> None:
-    """Raise :class:`DataError` naming the first non-finite value of ``X`` (n_rows, n_features).
+    """Raise :class:`DataError` naming the first non-finite value of ``X`` (n_rows, ...).
 
     Checked a block of rows at a time, so a large (memory-mapped) matrix never gets a full-size
     temporary mask.
     """
-    step = max(1, _FINITE_CHUNK_BYTES // max(1, X.shape[1] * X.itemsize))
+    row_size = int(np.prod(X.shape[1:]))
+    step = max(1, _FINITE_CHUNK_BYTES // max(1, row_size * X.itemsize))
     for start in range(0, len(X), step):
-        bad = np.argwhere(~np.isfinite(X[start : start + step]))
+        bad = np.argwhere(~np.isfinite(X[start : start + step].reshape(-1, row_size)))
         if len(bad):
             row, column = bad[0]
             raise DataError(f"X has non-finite value(s), the first at row {start + row}, feature {column}.")
@@ -298,9 +317,9 @@ def _cv_folds(y, groups, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.n
 
 
 def _fit(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
-    """Fit, handing the CV groups (``None`` for random_segment) to a search, so its inner CV is
-    grouped like the protocol."""
-    if isinstance(estimator, SEARCHES):
+    """Fit, handing the CV groups (``None`` for random_segment) to a search or to an estimator
+    that takes them, so its inner splits are grouped like the protocol."""
+    if isinstance(estimator, SEARCHES) or "groups" in inspect.signature(estimator.fit).parameters:
         return estimator.fit(X, y, groups=groups)
     return estimator.fit(X, y)
 

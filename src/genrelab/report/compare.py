@@ -77,15 +77,18 @@ def load_predictions(pred_dir: str | Path = "results/predictions") -> pd.DataFra
     return table.astype({c: object for c in text}).astype({"segment": "int64"})
 
 
-def model_sizes(models_dir: str | Path = "models") -> pd.DataFrame:
+def model_sizes(models_dir: str | Path = "models", approaches=None) -> pd.DataFrame:
     """Size on disk of each saved model: the model stages write ``<approach>/<model>__<protocol>__<level>``
-    with ``.joblib`` (scikit-learn) or ``.keras`` (Keras) under ``models_dir``.
+    with ``.joblib`` (scikit-learn) or ``.keras`` (Keras) under ``models_dir``. ``approaches``:
+    only these folders (None: all).
 
     Returns ``approach, model_file, protocol, level, size_mb`` (MB = 10**6 bytes), sorted; empty
     when nothing was saved.
     """
     rows = []
     for path in sorted(Path(models_dir).glob("*/*")):
+        if approaches is not None and path.parent.name not in set(approaches):
+            continue
         parts = path.stem.split("__")
         if path.suffix in (".joblib", ".keras") and len(parts) == 3:
             rows.append({"approach": path.parent.name, "model_file": parts[0], "protocol": parts[1], "level": parts[2],

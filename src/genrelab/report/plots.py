@@ -73,3 +73,34 @@ def plot_importances(importances: pd.Series, title: str, top: int = 20) -> plt.F
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_learning_curves(history: pd.DataFrame, title: str = "", ax=None):
+    """Loss and accuracy per epoch, training vs validation, with phase changes marked.
+
+    Parameters
+    ----------
+    history : a table with :data:`genrelab.approaches.cnn.HISTORY_COLUMNS` (a CNN's ``history_``,
+        or read back from a learning-curve CSV).
+    ax : two matplotlib axes (loss, accuracy), or None for a new figure.
+
+    Returns
+    -------
+    The matplotlib Figure.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    else:
+        fig = ax[0].figure
+    for axis, metric in zip(ax, ("loss", "accuracy")):
+        axis.plot(history["epoch"], history[metric], marker="o", label="training")
+        axis.plot(history["epoch"], history[f"val_{metric}"], marker="o", label="validation")
+        for epoch in history["epoch"][history["phase"].ne(history["phase"].shift()).to_numpy()][1:]:
+            axis.axvline(epoch - 0.5, color="grey", linestyle=":", linewidth=1)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+    ax[0].legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

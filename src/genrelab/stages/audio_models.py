@@ -104,14 +104,16 @@ def _public_inputs(params: dict, path: str, key: str):
 
 
 PUBLIC_RESULTS = Path("results/public_gtzan_30s.csv")
+APPROACH_PUBLIC = "audio_features_public_gtzan"
 
 
-def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, progress: bool = True):
+def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, models_dir: Path = MODELS / APPROACH_PUBLIC,
+                     progress: bool = True):
     """The published study's own starting point: every model on the public GTZAN 30 s table.
 
     Real GTZAN (1000 clips) rather than the corpus of this build, so its rows stay out of the
     study's results table: they go to ``out``. Cross-validation is skipped (the test split is what
-    is reported) to keep the stage quick. Returns ``(Evaluation or None, message)``; when the table
+    is reported) to keep the stage quick. Each fitted model is saved under ``models_dir``. Returns ``(Evaluation or None, message)``; when the table
     is not configured or not found, ``out`` is written empty and the message says how to enable it.
     """
     from genrelab.approaches.audio_features import make_models
@@ -125,12 +127,14 @@ def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, progress: bool
         X, y, rows, splits = _public_inputs(params, params["data"]["public_features_30s"], "public_features_30s")
     except DataError as err:
         pd.DataFrame(columns=SCORE_COLUMNS).to_csv(out, index=False)
+        models_dir.mkdir(parents=True, exist_ok=True)  # an empty output: no table, no models
         return None, str(err)
     evaluation = evaluate(
-        X, y, rows, splits, approach="audio_features_public_gtzan",
+        X, y, rows, splits, approach=APPROACH_PUBLIC,
         models=make_models(settings["models"], seed=settings["seed"]),
         protocols=available_protocols(splits, params["prepare"]["protocols"]), level="clip", cv_folds=0, seed=settings["seed"],
         split_seed=params["prepare"]["seed"], test_fraction=params["prepare"]["test_fraction"], progress=progress,
+        models_dir=models_dir, features={**feature_settings(params, "clip"), "input": "public"},
     )  # fmt: skip
     evaluation.scores.to_csv(out, index=False)
     return evaluation, f"{len(y)} clips from {params['data']['public_features_30s']}"

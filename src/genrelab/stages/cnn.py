@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from genrelab.evaluation.splits import available_protocols
 from genrelab.stages.common import METRICS, MODELS, read_prepared
 from genrelab.stages.spectrograms import SPECTROGRAMS
@@ -15,9 +13,9 @@ CURVES = Path("results/curves")
 
 def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models_dir: Path = MODELS, curves_dir: Path = CURVES,
                   parts_dir: Path = Path("results/parts"), predictions_dir: Path = Path("results/predictions"),
-                  metrics_path: Path = METRICS / "cnn.json", progress=None):
+                  metrics_path: Path = METRICS / "cnn.json", progress: bool = True):
     """The scratch and transfer CNNs under every protocol; writes models, learning curves and results."""
-    from genrelab.approaches.cnn import SCRATCH, TRANSFER, run_cnn
+    from genrelab.approaches.cnn import run_cnn
     from genrelab.evaluation.results import write_metrics, write_part, write_predictions
     from genrelab.features.spectrograms import load_segments
 
@@ -28,9 +26,9 @@ def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models
         protocols=available_protocols(splits, params["prepare"]["protocols"]), models_dir=models_dir, curves_dir=curves_dir,
         split_seed=params["prepare"]["seed"], test_fraction=params["prepare"]["test_fraction"], progress=progress,
     )  # fmt: skip
-    scores = pd.DataFrame(run.rows)
-    for approach in (SCRATCH, TRANSFER):
-        write_part(scores[scores["approach"] == approach].to_dict("records"), approach, parts_dir)
-        write_predictions(run.predictions[run.predictions["approach"] == approach], approach, predictions_dir)
+    for approach, evaluation in run.evaluations.items():
+        write_part(evaluation.scores.to_dict("records"), approach, parts_dir)
+        write_predictions(evaluation.predictions, approach, predictions_dir)
+    scores = run.scores
     write_metrics(scores.assign(model=scores["approach"] + "/" + scores["model"]), metrics_path)
     return run
