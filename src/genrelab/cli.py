@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from genrelab.data.demo import generate_corpus
+    from genrelab.data.demo.corpus import generate_corpus
 
     meta = generate_corpus(
         args.out_dir,

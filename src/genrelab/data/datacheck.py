@@ -40,7 +40,7 @@ def dvc_hash(folder: Path) -> dict:
 
 def demo_hash(demo_args: dict) -> dict:
     """Generate the demo corpus with ``demo_args`` in a scratch folder and hash it."""
-    from genrelab.data.demo import generate_corpus
+    from genrelab.data.demo.corpus import generate_corpus
 
     with tempfile.TemporaryDirectory(prefix="genrelab-datacheck-") as tmp:
         folder = Path(tmp) / "raw"
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate", type=Path, metavar="DIR", help="generate the pinned demo corpus into DIR")
     args = parser.parse_args(argv)
     if args.generate:
-        from genrelab.data.demo import generate_corpus
+        from genrelab.data.demo.corpus import generate_corpus
 
         demo_args = (_read_pin(args.dvc_file).get("meta") or {}).get("demo")
         if demo_args is None:
