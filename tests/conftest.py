@@ -54,6 +54,9 @@ def tiny_params(params: dict) -> dict:
     cnn = params["cnn"]
     cnn["scratch"].update(input_size=32, filters=[8, 16], dense_units=16, epochs=1)
     cnn["transfer"].update(input_size=32, dense_units=16, frozen_epochs=1, fine_tune_epochs=1, fine_tune_layers=5)
+    music = params["musicnn"]
+    music.update(layers=["max_pool"], models={"logreg_l2": {"C": 1.0}})
+    music["finetune"]["epochs"] = 1
     return params
 
 

@@ -22,7 +22,7 @@ import yaml
 pytestmark = pytest.mark.slow
 
 SKIPPED_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
-LEADERBOARD_PAGE = "06-compare.html"
+LEADERBOARD_PAGE = "07-compare.html"
 PAGE_LOAD_SECONDS = 30
 # Chromium talks to Google services at start-up; without network those attempts are noise.
 CHROMIUM_FLAGS = [

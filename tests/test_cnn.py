@@ -22,7 +22,7 @@ GENRES = ["blues", "jazz", "rock"]
 # Small enough that a whole run (both approaches) takes seconds on one core.
 TINY = {
     "valid_fraction": 0.25,
-    "scratch": {"input_size": 16, "filters": [4, 8], "dense_units": 8, "epochs": 1, "batch_size": 16},
+    "scratch": {"filters": [4, 8], "dense_units": 8, "epochs": 1, "batch_size": 16},  # native 20 x 24 input
     "transfer": {
         "input_size": 32,
         "dense_units": 8,
@@ -158,6 +158,7 @@ def test_weights_labels_say_what_ran(tmp_path):
     path.write_bytes(b"")
     assert cnn.weights_label(cnn.check_params({"transfer": {"weights": str(path)}})) == "mobilenetv2[file:mine.weights.h5]"
     assert cnn.scratch_label(cnn.check_params({"scratch": {"filters": [8, 16]}})) == "convnet[8-16]"
+    assert cnn.scratch_label(cnn.check_params({"scratch": {"filters": [8], "input_size": 64}})) == "convnet[8]@64px"
 
 
 def test_local_weights_files_are_loaded(tmp_path):
@@ -281,6 +282,17 @@ def test_too_few_groups_for_validation():
 # -------------------------------------------------------------------------------- training
 
 
+def test_scratch_batch_norm_follows_the_batches_and_the_rate_decays():
+    model = cnn.build_scratch((20, 24), 3, tiny_params(), mean=-50.0, variance=25.0)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 2 and {layer.momentum for layer in norms} == {0.9}
+    X, index, _ = corpus()
+    codes = pd.factorize(index["genre"], sort=True)[0]
+    model, _ = cnn.fit_scratch(X[:48], codes[:48], X[48:60], codes[48:60], 3, tiny_params(), seed=0)
+    assert float(model.optimizer.iterations) == 3  # 48 rows in batches of 16, one epoch
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.001 * 0.05, rel=1e-3)  # the cosine's end
+
+
 def test_scratch_trains_one_epoch_and_predicts_probabilities():
     X, index, _ = corpus()
     small = cnn.resize_segments(X, 16)
@@ -340,7 +352,7 @@ def test_run_produces_rows_predictions_curves_and_models(two_runs):
         saved = load(path)  # the estimator comes back and predicts exactly as the fitted one
         assert (saved.approach, saved.model, saved.protocol, saved.classes) == (approach, model, protocol, GENRES)
         fitted = run.evaluations[approach].details[model, protocol].estimator
-        inputs = cnn.resize_segments(X[:5], 16) if approach == "cnn_scratch" else cnn.resize_segments(X[:5], 32, image_range=True)
+        inputs = X[:5] if approach == "cnn_scratch" else cnn.resize_segments(X[:5], 32, image_range=True)
         np.testing.assert_array_equal(saved.predict_proba(inputs), fitted.predict_proba(inputs))
         assert saved.predict_proba(inputs).shape == (5, 3)
 

@@ -58,7 +58,7 @@ def test_every_section_is_checked_by_the_one_schema(tmp_path):
     from genrelab.config import SECTIONS
 
     assert list(SECTIONS) == ["data", "prepare", "features", "audio_models", "spectrograms", "image_models", "cnn",
-                              "compare"]  # fmt: skip
+                              "musicnn", "compare"]  # fmt: skip
     for text, message in [
         ("cnn:\n  scratch:\n    epoch: 3\n", r"unknown key 'cnn.scratch.epoch'. Did you mean 'epochs'\?"),
         ("cnn:\n  transfer:\n    backbone: resnet\n", r"'cnn.transfer.backbone' must be one of 'mobilenetv2', 'efficientnetb0' or 'vgg19', got 'resnet'"),
@@ -68,6 +68,11 @@ def test_every_section_is_checked_by_the_one_schema(tmp_path):
         ("features:\n  jobs: 0\n", r"'features.jobs' must be a positive number of workers, or -1 for one per core, got 0"),
         ("prepare:\n  protocols: [random_segment, leaky]\n", r"'prepare.protocols' \(item 1\) must be one of"),
         ("data:\n  source: fma\n", r"'data.source' must be one of 'demo', 'gtzan' or 'folder', got 'fma'"),
+        ("musicnn:\n  checkpoints: [MSD_big]\n", r"'musicnn.checkpoints' \(item 0\) must be one of 'MSD_musicnn'"),
+        ("musicnn:\n  checkpoints: [MSD_vgg]\n  layers: [max_pool]\n  published: {enabled: false}\n",
+         r"'musicnn.layers' names layers none of the checkpoints"),
+        ("musicnn:\n  checkpoints: [MTT_musicnn]\n", r"'musicnn.published' checkpoint must be one of musicnn.checkpoints"),
+        ("cnn:\n  scratch:\n    input_size: big\n", r"'cnn.scratch.input_size'"),
     ]:
         with pytest.raises(ParamsError, match=message):
             load_params(write(tmp_path, text))

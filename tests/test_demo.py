@@ -16,7 +16,14 @@ from genrelab.cli import main
 from genrelab.data.demo.corpus import generate_corpus
 from genrelab.data.demo.recipes import n_artists
 from genrelab.data.demo.render import render_track
-from genrelab.data.demo.styles import EXACT_DUPLICATES, METADATA_COLUMNS, NEAR_DUPLICATES, STYLE_RECIPES, STYLES, DemoError
+from genrelab.data.demo.styles import (
+    EXACT_DUPLICATES,
+    METADATA_COLUMNS,
+    NEAR_DUPLICATES,
+    STYLE_RECIPES,
+    STYLES,
+    DemoError,
+)
 from genrelab.errors import GenrelabError
 
 GTZAN_GENRES = {"blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"}

@@ -112,6 +112,48 @@ def _cmd_spectrograms(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
+def _cmd_embeddings(args: argparse.Namespace) -> int:
+    from genrelab.config import load_params
+    from genrelab.stages.embeddings import run_embeddings
+
+    result = run_embeddings(load_params(args.params), progress=not args.quiet)
+    _report(result.problems)
+    print(f"wrote embeddings of {result.n_tracks} tracks ({result.n_segments} segments, {result.n_patches} sliding "
+          f"patches; {result.computed} computed, the rest cached) to {result.out_dir}")  # fmt: skip
+    return 1 if result.problems else 0
+
+
+def _cmd_tags(args: argparse.Namespace) -> int:
+    import json
+
+    from genrelab.data.audio import load
+    from genrelab.errors import AudioError
+    from genrelab.pretrained.musicnn import load_model, tag_scores
+    from genrelab.pretrained.musicnn_input import SR, sliding_patches
+
+    model = load_model(args.checkpoint)
+    results, failed = [], 0
+    for path in args.files:
+        try:
+            patches = sliding_patches(load(path, sr=SR)[0], hop_seconds=3.0)
+            if not len(patches):
+                raise AudioError(f"{path}: shorter than one 3 s patch; the tagger needs at least 3 s of audio.")
+        except AudioError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        tags = tag_scores(model.predict(patches, verbose=0)["taggram"], args.checkpoint, top=args.top)
+        results.append({"file": str(path), "checkpoint": args.checkpoint, "patches": len(patches),
+                        "tags": [{"tag": t, "score": round(s, 4)} for t, s in tags]})  # fmt: skip
+        if not args.json:
+            print(f"{path}: " + ", ".join(f"{t} {s:.2f}" for t, s in tags))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    if failed:
+        print(f"genrelab tags: {failed} of {len(args.files)} file(s) could not be tagged", file=sys.stderr)
+    return 2 if not results else (1 if failed else 0)
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     from genrelab.report.book import build_book
 
@@ -227,6 +269,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="write nothing if any track fails")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_spectrograms)
+
+    p = sub.add_parser(
+        "embeddings",
+        help="the embeddings stage: musicnn embeddings of every usable track",
+        description="Run the musicnn checkpoints of params.yaml's `musicnn.checkpoints` on every usable "
+        "track of the manifest: one row per study segment and one per sliding 3 s patch, into "
+        "data/embeddings/<checkpoint>/ (float32 .npy + index .csv). Cached per track in "
+        ".cache/embeddings. A track that fails to decode is left out and listed in "
+        "data/embeddings/problems.csv. Exit status: 0 all written, 1 some tracks failed, 2 nothing "
+        "usable or a usage error (for example the musicnn wheel missing).",
+    )
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_embeddings)
+
+    from genrelab.config import MUSICNN_CHECKPOINTS
+
+    p = sub.add_parser(
+        "tags",
+        help="tag audio files with a pretrained musicnn network",
+        description="The musicnn tagger (Pons & Serra 2019, ported to Keras): each file is cut into\n"
+        "3 s patches at 16 kHz, tagged, and its patches' tag probabilities averaged; the top N\n"
+        "tags are printed with their scores. MTT checkpoints know 50 MagnaTagATune tags\n"
+        "(classical, techno, guitar, ...), MSD ones 50 Million Song Dataset tags (rock, jazz, 80s, ...).\n\n"
+        "exit status: 0 every file tagged, 1 some could not be read (a line each on stderr),\n"
+        "2 none could, or a usage error (for example the musicnn wheel missing).",
+        epilog="example:\n  genrelab tags song.mp3 clips/*.wav --checkpoint MTT_musicnn --top 3\n"
+        "  genrelab tags song.mp3 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="audio files (wav, flac, mp3, ogg, au)")
+    p.add_argument("--checkpoint", default="MTT_musicnn", choices=MUSICNN_CHECKPOINTS, help="default MTT_musicnn")
+    p.add_argument("--top", type=int, default=5, metavar="N", help="tags per file (default 5)")
+    p.add_argument("--json", action="store_true", help="machine-readable output: a list of {file, tags: [{tag, score}]}")
+    p.set_defaults(func=_cmd_tags)
 
     p = sub.add_parser(
         "book",

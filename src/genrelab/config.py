@@ -26,6 +26,8 @@ PROTOCOL_NAMES = ("random_segment", "track_grouped", "artist_grouped", "fault_fi
 BACKBONE_NAMES = ("mobilenetv2", "efficientnetb0", "vgg19")
 # Input sides (px) ImageNet weights were published for; a backbone not listed takes any side.
 IMAGENET_SIZES = {"mobilenetv2": (96, 128, 160, 192, 224)}
+MUSICNN_CHECKPOINTS = ("MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg")  # genrelab.pretrained.musicnn.CHECKPOINTS
+MUSICNN_LAYERS = ("max_pool", "mean_pool", "penultimate", "pool5")
 
 Positive = Annotated[int, Field(ge=1)]
 NonNegative = Annotated[int, Field(ge=0)]
@@ -159,14 +161,16 @@ class ImageModels(Section):
 
 
 class Scratch(Section):
-    input_size: Annotated[int, Field(ge=8)] = 64  # square side in pixels the dB spectrogram is resized to
-    filters: Annotated[list[Positive], Field(min_length=1)] = [16, 32, 64]  # one conv/BN/pool block each
-    dense_units: Positive = 64
+    # "native": the segment's own n_mels x n_frames; a number: square side in pixels it is resized to
+    input_size: Literal["native"] | Annotated[int, Field(ge=8)] = "native"
+    filters: Annotated[list[Positive], Field(min_length=1)] = [16, 32, 64, 128]  # one conv/BN/pool block each
+    bn_momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9  # of the batch-norm moving statistics
+    dense_units: NonNegative = 0  # hidden units before the output layer; 0: none
     dropout: Annotated[float, Field(ge=0, lt=1)] = 0.3
     epochs: Positive = 6
     batch_size: Positive = 32
-    learning_rate: PositiveFloat = 0.001
-    patience: NonNegative = 2
+    learning_rate: PositiveFloat = 0.001  # peak; it decays along a cosine to 5 % of it by the last epoch
+    patience: NonNegative = 3
 
 
 class Transfer(Section):
@@ -207,6 +211,56 @@ class Cnn(Section):
     transfer: Transfer = Field(default_factory=Transfer)
 
 
+class Published(Section):
+    """The pipeline the musicnn authors published: 3 s patches every ``hop_seconds``, PCA to
+    ``pca_components`` whitened, RBF SVM, majority vote of the patches per track."""
+
+    enabled: bool = True
+    checkpoint: Literal[MUSICNN_CHECKPOINTS] = "MSD_musicnn"  # type: ignore[valid-type]
+    layer: Literal[MUSICNN_LAYERS] = "max_pool"  # type: ignore[valid-type]
+    hop_seconds: PositiveFloat = 1.0
+    pca_components: Positive = 128
+    C: PositiveFloat = 1.0  # of the RBF SVM (gamma "scale")
+
+
+class FineTune(Section):
+    """musicnn's pretrained network with a new genre head, trained on the study's segments."""
+
+    enabled: bool = True
+    checkpoint: Literal[MUSICNN_CHECKPOINTS] = "MSD_musicnn"  # type: ignore[valid-type]
+    trainable: Literal["head", "backend"] = "backend"  # backend: the dense layer and the head learn; head: the head
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.5
+    epochs: Positive = 8
+    batch_size: Positive = 32
+    learning_rate: PositiveFloat = 0.001  # peak; cosine decay as the scratch CNN's
+    patience: NonNegative = 3
+
+
+class Musicnn(Section):
+    checkpoints: Annotated[list[Literal[MUSICNN_CHECKPOINTS]], Field(min_length=1)] = ["MSD_musicnn"]  # type: ignore[valid-type]
+    layers: Annotated[list[Literal[MUSICNN_LAYERS]], Field(min_length=1)] = ["max_pool", "mean_pool", "penultimate"]  # type: ignore[valid-type]
+    seed: int = 42
+    cv_folds: NonNegative = 0  # CV inside the training tracks (0: off, the test split is reported)
+    jobs: Jobs = 2  # workers decoding audio for the embeddings
+    models: ModelMap = {"logreg_l2": {"C": 1.0}, "svm_rbf": {"C": 10.0}, "mlp": {"hidden_layer_sizes": [256], "alpha": 0.01}}
+    published: Published = Field(default_factory=Published)
+    finetune: FineTune = Field(default_factory=FineTune)
+
+    @model_validator(mode="after")
+    def _layers_of_the_checkpoints(self) -> Musicnn:
+        from genrelab.pretrained.musicnn import EMBEDDING_LAYERS, architecture
+
+        for layer in self.layers:
+            owners = [c for c in self.checkpoints if layer in EMBEDDING_LAYERS[architecture(c)]]
+            if not owners:
+                raise _KeyedError("layers", f"names layers none of the checkpoints {self.checkpoints} has "
+                                  "(musicnn: max_pool, mean_pool, penultimate; vgg: pool5)", self.layers)  # fmt: skip
+        if self.published.enabled and self.published.checkpoint not in self.checkpoints:
+            raise _KeyedError("published", "checkpoint must be one of musicnn.checkpoints (its embeddings are computed "
+                              "there)", self.published.checkpoint)  # fmt: skip
+        return self
+
+
 class Compare(Section):
     alpha: Fraction = 0.05  # significance level of the paired tests
     n_boot: Annotated[int, Field(ge=100)] = 2000  # paired bootstrap resamples
@@ -222,6 +276,7 @@ class Params(Section):
     spectrograms: Spectrograms = Field(default_factory=Spectrograms)
     image_models: ImageModels = Field(default_factory=ImageModels)
     cnn: Cnn = Field(default_factory=Cnn)
+    musicnn: Musicnn = Field(default_factory=Musicnn)
     compare: Compare = Field(default_factory=Compare)
 
 

@@ -42,6 +42,8 @@ APPROACHES = (
     "spectrogram_shelf",
     "cnn_scratch",
     "cnn_transfer",
+    "musicnn_embeddings",
+    "musicnn_finetune",
 )
 LEAKY = "random_segment"
 HONEST_ORDER = ("fault_filtered", "artist_grouped", "track_grouped")  # most honest first

@@ -1,0 +1,185 @@
+"""musicnn embeddings of every usable track: per segment for the study, per sliding patch for the
+published pipeline.
+
+For each checkpoint (:data:`genrelab.pretrained.musicnn.CHECKPOINTS`) :func:`compute_embeddings`
+writes ``out_dir/<checkpoint>/``:
+
+``segments.csv`` and ``<layer>.npy``
+    one row per study segment (``track_id, segment, genre``; the segment rule of
+    :mod:`genrelab.features.segments`, so row ``(t, k)`` is the audio of spectrogram row ``(t, k)``),
+    float32 ``(n_segments, dim)`` for each embedding layer and for ``taggram``.
+``patches.csv`` and ``patches_<layer>.npy``
+    one row per 3 s patch every ``hop_seconds`` of the whole track (``track_id, patch, genre``),
+    for the pipeline the musicnn authors published (PCA, SVM, vote over patches).
+
+Each track's arrays are cached per checkpoint under a key made of its md5 and the settings, so a
+rerun (other classifier params, an interrupted run) computes only what is missing. Decoding and
+the log-mel input run on ``jobs`` workers; the networks run in this process, in batches, on all
+cores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genrelab.data import audio, checks
+from genrelab.data.manifest import usable_tracks
+from genrelab.errors import DataError
+from genrelab.parallel import Failure, load_entry, map_tracks, save_entry
+from genrelab.pretrained import musicnn
+from genrelab.pretrained.musicnn_input import SR, segment_patches, sliding_patches
+
+EMBEDDING_VERSION = 1  # bump when a change alters any cached value
+_LEFT_OUT = "left out of the embeddings"
+
+
+@dataclass(frozen=True)
+class EmbeddingRun:
+    """What :func:`compute_embeddings` wrote (for the stage's metrics)."""
+
+    out_dir: Path
+    n_tracks: int
+    n_segments: int
+    n_patches: int
+    computed: int  # tracks run through the networks (the others came from the cache)
+    problems: tuple[checks.Problem, ...] = ()
+
+
+def outputs(checkpoint: str) -> tuple[str, ...]:
+    """The arrays kept per row: the checkpoint's embedding layers and its taggram."""
+    return (*musicnn.EMBEDDING_LAYERS[musicnn.architecture(checkpoint)], "taggram")
+
+
+def compute_embeddings(
+    manifest: pd.DataFrame,
+    root: str | Path,
+    out_dir: str | Path,
+    *,
+    checkpoints: tuple[str, ...] | list[str] = ("MSD_musicnn",),
+    segment_seconds: float = 3.0,
+    hop_seconds: float = 1.0,
+    cache_dir: str | Path | None = None,
+    jobs: int = 1,
+    batch_tracks: int = 16,
+    progress: bool = True,
+) -> EmbeddingRun:
+    """Embeddings of every usable track of ``manifest`` (audio under ``root``) into ``out_dir``.
+
+    Parameters
+    ----------
+    checkpoints : which networks.
+    segment_seconds : the study's segment length (``prepare.segment_seconds``).
+    hop_seconds : step between the sliding 3 s patches of the published pipeline.
+    cache_dir : per-track cache (default ``out_dir/cache``; keep it outside a DVC output).
+    jobs : workers decoding audio and computing the log-mel patches.
+    batch_tracks : tracks decoded, then embedded, at a time (bounds memory).
+
+    A track that fails to decode is left out of every array and listed in ``problems``.
+    """
+    for checkpoint in checkpoints:
+        musicnn.checkpoint_dir(checkpoint)  # fail before any work when a weight file is missing
+    tracks = usable_tracks(manifest).sort_values("track_id", kind="stable").reset_index(drop=True)
+    if tracks.empty:
+        raise DataError("the manifest has no tracks with status 'ok': nothing to embed. Check data.root.")
+    root, out_dir = Path(root), Path(out_dir)
+    cache = Path(cache_dir) if cache_dir is not None else out_dir / "cache"
+    keys = {c: [_cache_key(t.md5, c, segment_seconds, hop_seconds) for t in tracks.itertuples()] for c in checkpoints}
+    missing = [i for i in range(len(tracks)) if any(load_entry(cache / f"{keys[c][i]}.npz", ()) is None for c in checkpoints)]
+    problems = []
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(missing), desc="embeddings", unit="track", disable=not progress) as bar:
+        for start in range(0, len(missing), batch_tracks):
+            chunk = missing[start : start + batch_tracks]
+            work = [(root / tracks.at[i, "path"], segment_seconds, hop_seconds) for i in chunk]
+            results = map_tracks(_track_patches, work, jobs=jobs, progress=False)
+            for i, result in zip(chunk, results):
+                if isinstance(result, Failure):
+                    problems.append(checks.failure(tracks.at[i, "path"], result.error, _LEFT_OUT, path=result.item[0]))
+            done = [(i, r) for i, r in zip(chunk, results) if not isinstance(r, Failure)]
+            for checkpoint in checkpoints:
+                _embed_and_cache(checkpoint, done, [cache / f"{keys[checkpoint][i]}.npz" for i, _ in done])
+            bar.update(len(chunk))
+    failed = {p.path for p in problems}
+    kept = tracks[~tracks["path"].isin(failed)].reset_index(drop=True)
+    kept_keys = {c: [k for k, path in zip(keys[c], tracks["path"]) if path not in failed] for c in checkpoints}
+    counts = {}
+    for checkpoint in checkpoints:
+        counts = _assemble(checkpoint, kept, [cache / f"{k}.npz" for k in kept_keys[checkpoint]], out_dir / checkpoint)
+    return EmbeddingRun(out_dir, len(kept), counts.get("segments", 0), counts.get("patches", 0),
+                        len(missing) - len(problems), tuple(problems))  # fmt: skip
+
+
+def load_embeddings(out_dir: str | Path, checkpoint: str, layer: str, *, patches: bool = False):
+    """One layer of :func:`compute_embeddings`' output.
+
+    Returns
+    -------
+    X : float32 (n_rows, dim), memory-mapped.
+    index : ``track_id, segment, genre`` (or ``track_id, patch, genre`` with ``patches``).
+    """
+    folder = Path(out_dir) / checkpoint
+    name, table = (f"patches_{layer}", "patches") if patches else (layer, "segments")
+    paths = folder / f"{name}.npy", folder / f"{table}.csv"
+    for path in paths:
+        if not path.exists():
+            raise DataError(f"{path}: not found. Run the embeddings stage (dvc repro embeddings) with {checkpoint} "
+                            "in musicnn.checkpoints.")  # fmt: skip
+    X = np.load(paths[0], mmap_mode="r")
+    index = pd.read_csv(paths[1], dtype={"track_id": str, "genre": str})
+    if len(X) != len(index):
+        raise DataError(f"{paths[0]} has {len(X)} rows but {paths[1]} {len(index)}; rerun the embeddings stage.")
+    return X, index
+
+
+def _cache_key(md5: str, checkpoint: str, segment_seconds: float, hop_seconds: float) -> str:
+    if not md5:
+        raise DataError("the manifest lacks the md5 of a track; rebuild it with the prepare stage.")
+    return f"{md5}-{checkpoint}-seg{segment_seconds:g}s-hop{hop_seconds:g}s-v{EMBEDDING_VERSION}"
+
+
+def _track_patches(path: Path, segment_seconds: float, hop_seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """One track's segment patches (n_segments, 187, 96) and sliding patches (n_patches, 187, 96)."""
+    y, _ = audio.load(path, sr=SR)
+    return segment_patches(y, segment_seconds), sliding_patches(y, hop_seconds)
+
+
+def _embed_and_cache(checkpoint: str, done: list, entries: list[Path]) -> None:
+    """Run ``checkpoint`` on the chunk's patches in one batch and write each track's entry."""
+    if not done:
+        return
+    model = musicnn.load_model(checkpoint)
+    pieces = [p for _, (segments, sliding) in done for p in (segments, sliding)]
+    sizes = [len(p) for p in pieces]
+    out = model.predict(np.concatenate(pieces), batch_size=64, verbose=0)
+    bounds = np.cumsum([0, *sizes])
+    for n, entry in enumerate(entries):
+        seg, slide = slice(bounds[2 * n], bounds[2 * n + 1]), slice(bounds[2 * n + 1], bounds[2 * n + 2])
+        arrays = {name: np.asarray(out[name][seg], dtype=np.float32) for name in outputs(checkpoint)}
+        arrays |= {f"patches_{name}": np.asarray(out[name][slide], dtype=np.float32) for name in outputs(checkpoint)}
+        save_entry(entry, **arrays)
+
+
+def _assemble(checkpoint: str, tracks: pd.DataFrame, entries: list[Path], folder: Path) -> dict[str, int]:
+    """The cached entries of ``tracks`` concatenated into the output files of one checkpoint."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [*outputs(checkpoint), *(f"patches_{n}" for n in outputs(checkpoint))]
+    stored = [load_entry(entry, names) for entry in entries]
+    if any(s is None for s in stored):
+        raise DataError(f"{folder}: a cache entry vanished while the stage ran; rerun it.")
+    for name in names:
+        np.save(folder / f"{name}.npy", np.concatenate([s[name] for s in stored]))
+    counts = {}
+    for table, first, column in (("segments", outputs(checkpoint)[0], "segment"), ("patches", f"patches_{outputs(checkpoint)[0]}", "patch")):
+        sizes = [len(s[first]) for s in stored]
+        pd.DataFrame({
+            "track_id": np.repeat(tracks["track_id"].to_numpy(dtype=object), sizes),
+            column: np.concatenate([np.arange(n, dtype=np.int64) for n in sizes]) if sizes else np.zeros(0, np.int64),
+            "genre": np.repeat(tracks["genre"].to_numpy(dtype=object), sizes),
+        }).to_csv(folder / f"{table}.csv", index=False)  # fmt: skip
+        counts[table] = int(sum(sizes))
+    return counts
