@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from genrelab import config  # noqa: E402
 from genrelab.config import ParamsError  # noqa: E402
 from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, score_row  # noqa: E402
-from genrelab.report import compare  # noqa: E402
+from genrelab.report.compare import figures, prose, stats, tables  # noqa: E402
 
 GENRES = ["ambient", "bossa", "chiptune", "drone"]
 TRACKS = [f"{g}.{i:05d}" for g in GENRES for i in range(10)]  # 40 test tracks
@@ -61,7 +61,7 @@ def results():
 
 def test_leaderboard_ranks_within_protocol_most_honest_first(results):
     scores, _ = results
-    board = compare.leaderboard(scores, "track")
+    board = tables.leaderboard(scores, "track")
     assert list(dict.fromkeys(board["protocol"])) == ["artist_grouped", "track_grouped", "random_segment"]
     for _, part in board.groupby("protocol"):
         assert part["accuracy"].is_monotonic_decreasing
@@ -74,55 +74,55 @@ def test_leaderboard_ranks_within_protocol_most_honest_first(results):
 def test_segment_scope_keeps_only_segment_rows(results):
     scores, _ = results
     extra = scores.iloc[[0]].assign(level="segment", accuracy=0.99)
-    board = compare.leaderboard(pd.concat([scores, extra]), "segment")
+    board = tables.leaderboard(pd.concat([scores, extra]), "segment")
     assert board["level"].tolist() == ["segment"]
     with pytest.raises(ValueError, match="scope"):
-        compare.leaderboard(scores, "clip")
+        tables.leaderboard(scores, "clip")
 
 
 def test_track_levels_say_which_rows_each_approach_uses(results):
     scores, _ = results
     both = pd.concat([scores, scores.iloc[[0]].assign(level="track")])
-    used = compare.track_levels(both)["track-level rows"]
+    used = tables.track_levels(both)["track-level rows"]
     assert used["audio_features"] == "clip and track" and used["cnn_scratch"] == "track"
 
 
 def test_best_per_approach_takes_the_top_row_and_breaks_ties_by_fit_time(results):
     scores, _ = results
     tie = scores[scores["model"] == "svm"].assign(model="slow_svm", fit_seconds=99.0)
-    best = compare.best_per_approach(compare.leaderboard(pd.concat([tie, scores]), "track"))
+    best = tables.best_per_approach(tables.leaderboard(pd.concat([tie, scores]), "track"))
     assert len(best) == 3 * 3  # approaches x protocols
     row = best[(best["approach"] == "audio_features") & (best["protocol"] == "track_grouped")].iloc[0]
     assert row["model"] == "svm"
-    table = compare.best_table(best)
+    table = tables.best_table(best)
     assert list(table.columns) == ["random_segment", "track_grouped", "artist_grouped"]
     assert table.at["audio_features", "artist_grouped"].startswith("svm (clip) 70.0 [")
 
 
 def test_most_honest_protocol_order():
     frame = lambda *ps: pd.DataFrame({"protocol": ps})  # noqa: E731
-    assert compare.most_honest(frame("random_segment", "track_grouped", "fault_filtered")) == "fault_filtered"
-    assert compare.most_honest(frame("random_segment", "track_grouped")) == "track_grouped"
-    assert compare.most_honest(frame("random_segment")) == "random_segment"
+    assert tables.most_honest(frame("random_segment", "track_grouped", "fault_filtered")) == "fault_filtered"
+    assert tables.most_honest(frame("random_segment", "track_grouped")) == "track_grouped"
+    assert tables.most_honest(frame("random_segment")) == "random_segment"
 
 
 def test_mcnemar_exact_on_a_constructed_case():
     # 8 examples right only for a, 1 only for b, 11 concordant: p = 2 * P(X <= 1 | 9, 1/2) = 20 / 512.
     a = np.array([True] * 8 + [False] * 1 + [True] * 6 + [False] * 5)
     b = np.array([False] * 8 + [True] * 1 + [True] * 6 + [False] * 5)
-    test = compare.mcnemar_exact(a, b)
+    test = stats.mcnemar_exact(a, b)
     assert (test["n"], test["a_only"], test["b_only"]) == (20, 8, 1)
     assert test["p_value"] == pytest.approx(20 / 512)
-    assert compare.mcnemar_exact(a, a)["p_value"] == 1.0
+    assert stats.mcnemar_exact(a, a)["p_value"] == 1.0
 
 
 def test_paired_bootstrap_is_centred_on_the_difference():
     a = np.array([True] * 30 + [False] * 10)
     b = np.array([True] * 20 + [False] * 20)
-    diff, low, high = compare.paired_bootstrap(a, b, np.arange(40), n_boot=500)
+    diff, low, high = stats.paired_bootstrap(a, b, np.arange(40), n_boot=500)
     assert diff == pytest.approx(25.0)
     assert 0 < low < diff < high
-    assert compare.paired_bootstrap(a, a, np.arange(40), n_boot=100) == (0.0, 0.0, 0.0)
+    assert stats.paired_bootstrap(a, a, np.arange(40), n_boot=100) == (0.0, 0.0, 0.0)
 
 
 def test_paired_tests_only_on_shared_tracks(results):
@@ -133,9 +133,9 @@ def test_paired_tests_only_on_shared_tracks(results):
     scores = pd.concat([scores, pd.DataFrame([score_row(
         approach="spectrogram_hog", model="logreg", protocol="artist_grouped", level="track", y_true=other["y_true"],
         y_pred=other["y_pred"], groups=other["track_id"], fit_seconds=1.0, predict_seconds=0.1)])])
-    best = compare.best_per_approach(compare.leaderboard(scores, "track"))
+    best = tables.best_per_approach(tables.leaderboard(scores, "track"))
     honest = best[best["protocol"] == "artist_grouped"]
-    tests = compare.paired_tests(preds, honest, {**SETTINGS, "top": 4})
+    tests = stats.paired_tests(preds, honest, {**SETTINGS, "top": 4})
     assert not tests["a"].str.startswith("spectrogram_hog").any() and not tests["b"].str.startswith("spectrogram_hog").any()
     first = tests.iloc[0]
     assert (first["a"], first["b"], first["n_shared"]) == ("audio_features / svm (clip)", "cnn_scratch / convnet[8] (track)", 40)
@@ -144,26 +144,26 @@ def test_paired_tests_only_on_shared_tracks(results):
 
 def test_leakage_gap_in_points(results):
     scores, _ = results
-    table = compare.leakage(compare.leaderboard(scores, "track"))
+    table = tables.leakage(tables.leaderboard(scores, "track"))
     assert table.at["audio_features", "gap_points"] == pytest.approx(30.0)  # 100 % -> 70 %
     assert table.at["cnn_scratch", "gap_points"] == pytest.approx(40.0)
     no_leaky = scores[scores["protocol"] != "random_segment"]
-    assert compare.leakage(compare.leaderboard(no_leaky, "track"))["gap_points"].isna().all()
+    assert tables.leakage(tables.leaderboard(no_leaky, "track"))["gap_points"].isna().all()
 
 
 def test_cheapest_within_ci_of_the_best(results):
     scores, _ = results
-    best = compare.best_per_approach(compare.leaderboard(scores, "track"))
+    best = tables.best_per_approach(tables.leaderboard(scores, "track"))
     honest = best[best["protocol"] == "artist_grouped"]
-    assert compare.cheapest_within_ci(honest)["approach"] == "audio_features"  # best and cheapest
+    assert tables.cheapest_within_ci(honest)["approach"] == "audio_features"  # best and cheapest
     close = honest.assign(ci_low=0.0)  # everything within the CI: the cheapest approach wins
     close.loc[close["approach"] == "cnn_transfer", "fit_seconds"] = 0.01
-    assert compare.cheapest_within_ci(close)["approach"] == "cnn_transfer"
+    assert tables.cheapest_within_ci(close)["approach"] == "cnn_transfer"
 
 
 def test_conclusions_follow_the_numbers(results):
     scores, preds = results
-    text = compare.conclusions(scores, preds, source="demo", settings=SETTINGS)
+    text = prose.conclusions(scores, preds, source="demo", settings=SETTINGS)
     assert "best track-level result is **audio_features / svm (clip)**: 70.0 % accuracy" in text
     assert "largest for `cnn_scratch` (90.0 % against 50.0 %)" in text
     assert "synthetic demo corpus" in text
@@ -173,28 +173,28 @@ def test_conclusions_follow_the_numbers(results):
     swapped = {**SPEC, ("cnn_scratch", "convnet[8]", "track"): {**SPEC[("cnn_scratch", "convnet[8]", "track")],
                                                                    "artist_grouped": 0.9}}
     scores2, preds2 = make_results(swapped)
-    text2 = compare.conclusions(scores2, preds2, source="gtzan", settings=SETTINGS)
+    text2 = prose.conclusions(scores2, preds2, source="gtzan", settings=SETTINGS)
     assert "best track-level result is **cnn_scratch / convnet[8] (track)**: 90.0 % accuracy" in text2
     assert "synthetic" not in text2
 
 
 def test_conclusions_report_significance_from_the_test(results):
     scores, preds = results
-    text = compare.conclusions(scores, preds, source="gtzan", settings=SETTINGS)
+    text = prose.conclusions(scores, preds, source="gtzan", settings=SETTINGS)
     # svm 70 % vs convnet 50 % on 40 tracks: 8 vs 0 discordant, p = 2 / 2**8.
     assert "disagree on 8" in text and f"p = {2 / 256:.3g}, a significant difference" in text
-    strict = compare.conclusions(scores, preds, source="gtzan", settings={**SETTINGS, "alpha": 0.001})
+    strict = prose.conclusions(scores, preds, source="gtzan", settings={**SETTINGS, "alpha": 0.001})
     assert "no significant difference at α = 0.001" in strict
 
 
 def test_conclusions_adapt_to_missing_protocols_and_approaches(results):
     scores, preds = results
     only_leaky = scores[scores["protocol"] == "random_segment"]
-    text = compare.conclusions(only_leaky, preds, source="gtzan", settings=SETTINGS)
+    text = prose.conclusions(only_leaky, preds, source="gtzan", settings=SETTINGS)
     assert "Only the leaky `random_segment` protocol was run" in text
     assert "leakage gap cannot be measured" in text
     one = scores[scores["approach"] == "audio_features"]
-    text = compare.conclusions(one, preds[preds["approach"] == "audio_features"], source="gtzan", settings=SETTINGS)
+    text = prose.conclusions(one, preds[preds["approach"] == "audio_features"], source="gtzan", settings=SETTINGS)
     assert "best other approach" not in text and "`cnn_scratch`, `cnn_transfer`" in text
 
 
@@ -209,13 +209,13 @@ def test_settings_are_checked_with_the_key_named():
 
 def test_dvc_plot_files(results, tmp_path):
     scores, preds = results
-    board = compare.leaderboard(scores, "track")
-    table = compare.write_leaderboard_csv(board, tmp_path / "leaderboard.csv")
+    board = tables.leaderboard(scores, "track")
+    table = tables.write_leaderboard_csv(board, tmp_path / "leaderboard.csv")
     written = pd.read_csv(tmp_path / "leaderboard.csv")
     assert written["entry"].is_unique and len(written) == len(table) == 9
     assert written.loc[written["entry"] == "audio_features / svm (clip) | artist_grouped", "accuracy"].item() == 70.0
-    picks = compare.best_per_approach(board).query("protocol == 'artist_grouped'")
-    paths = compare.write_confusion_csvs(preds, picks, tmp_path)
+    picks = tables.best_per_approach(board).query("protocol == 'artist_grouped'")
+    paths = tables.write_confusion_csvs(preds, picks, tmp_path)
     assert sorted(p.name for p in paths) == [f"confusion_{a}.csv" for a in ("audio_features", "cnn_scratch", "cnn_transfer")]
     matrix = pd.read_csv(tmp_path / "confusion_audio_features.csv")
     assert list(matrix.columns) == ["actual", "predicted"] and len(matrix) == 40
@@ -224,16 +224,16 @@ def test_dvc_plot_files(results, tmp_path):
 
 def test_per_genre_f1_and_confusions(results):
     scores, preds = results
-    picks = compare.best_per_approach(compare.leaderboard(scores, "track")).query("protocol == 'artist_grouped'")
-    f1 = compare.per_genre_f1(preds, picks)
+    picks = tables.best_per_approach(tables.leaderboard(scores, "track")).query("protocol == 'artist_grouped'")
+    f1 = tables.per_genre_f1(preds, picks)
     assert list(f1.columns) == GENRES and len(f1) == 3
-    matrices = compare.confusions(preds, picks)
+    matrices = tables.confusions(preds, picks)
     svm = matrices["audio_features / svm (clip)"]
     assert svm.to_numpy().sum() == 40 and np.trace(svm.to_numpy()) == 28
     assert svm.at["ambient", "bossa"] == 3  # wrong predictions shift one genre on
-    for fig in (compare.plot_genre_f1(f1), compare.plot_confusions(matrices), compare.plot_leaderboard(
-            compare.leaderboard(scores)), compare.plot_leakage(compare.leakage(compare.leaderboard(scores))),
-            compare.plot_cost(compare.leaderboard(scores).query("protocol == 'artist_grouped'"))):
+    for fig in (figures.plot_genre_f1(f1), figures.plot_confusions(matrices), figures.plot_leaderboard(
+            tables.leaderboard(scores)), figures.plot_leakage(tables.leakage(tables.leaderboard(scores))),
+            figures.plot_cost(tables.leaderboard(scores).query("protocol == 'artist_grouped'"))):
         assert fig.axes
         plt.close(fig)
 
@@ -245,12 +245,12 @@ def test_model_sizes_read_every_saved_model(tmp_path):
     (tmp_path / "audio_features").mkdir()
     (tmp_path / "audio_features" / "svm_rbf__track_grouped__clip.joblib").write_bytes(b"x" * 500_000)
     (tmp_path / "notes.txt").write_text("ignored")
-    sizes = compare.model_sizes(tmp_path)
+    sizes = tables.model_sizes(tmp_path)
     assert sizes.to_dict("records") == [
         {"approach": "audio_features", "model_file": "svm_rbf", "protocol": "track_grouped", "level": "clip",
          "size_mb": 0.5},
         {"approach": "cnn_transfer", "model_file": "mobilenetv2-random", "protocol": "artist_grouped",
          "level": "segment", "size_mb": 2.0},
     ]
-    assert list(compare.model_sizes(tmp_path, approaches=["cnn_transfer"])["approach"]) == ["cnn_transfer"]
-    assert compare.model_sizes(tmp_path / "absent").empty
+    assert list(tables.model_sizes(tmp_path, approaches=["cnn_transfer"])["approach"]) == ["cnn_transfer"]
+    assert tables.model_sizes(tmp_path / "absent").empty

@@ -134,3 +134,18 @@ def test_the_params_yaml_block_builds_the_default_zoo():
     assert models["logreg_none"]().named_steps["clf"].C == np.inf
     assert models["tree"]().param_grid == {"clf__max_depth": [4, 6, 8, 12, None]}
     assert models["mlp"]().named_steps["clf"].hidden_layer_sizes == [64]
+
+
+def test_svm_probabilities_survive_a_class_with_few_training_rows():
+    from genrelab.approaches.audio_features import PlattSVC, make_models
+
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 20 + ["b"] * 20 + ["c"] * 2 + ["d"], dtype=object)  # as a tiny corpus under a grouped protocol
+    X = rng.normal(size=(len(y), 4)) + np.searchsorted(np.unique(y), y)[:, None]
+    model = make_models({"svm_rbf": {"C": 1.0}})["svm_rbf"]().fit(X, y)
+    assert model.named_steps["clf"].calibration_ == "in-sample"  # "d" has one row: nothing to hold out
+    proba = model.predict_proba(X)
+    assert proba.shape == (43, 4) and np.allclose(proba.sum(axis=1), 1)
+    two = PlattSVC().fit(X[:42], y[:42])  # "c" has two rows: 2 folds
+    assert two.calibration_ == "2-fold" and list(two.classes_) == ["a", "b", "c"]
+    assert PlattSVC().fit(X[:40], y[:40]).calibration_ == "3-fold"

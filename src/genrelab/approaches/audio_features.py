@@ -29,10 +29,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
@@ -41,6 +42,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
 
 from genrelab.config import ParamsError
 from genrelab.models import ModelError
@@ -88,12 +90,44 @@ _GRIDS: dict[str, dict[str, list]] = {
     "knn": {"n_neighbors": [1, 5, 15, 30]},
 }
 _INNER_FOLDS = 3
-# SVC's probabilities come from Platt scaling fitted on folds of the training set (what
-# ``SVC(probability=True)`` did internally; that flag is deprecated since sklearn 1.9). Those folds
-# are not grouped, so on segment rows the probabilities may be a little overconfident.
-_CALIBRATION_FOLDS = 3
 
 MODEL_NAMES = tuple(_classifiers(0))
+
+
+class PlattSVC(ClassifierMixin, BaseEstimator):
+    """An SVC with class probabilities by Platt scaling, for track voting.
+
+    The sigmoid is fitted on cross-validated decision values of the training rows (what
+    ``SVC(probability=True)`` did internally; that flag is deprecated since sklearn 1.9): ``folds``
+    stratified folds, fewer when the rarest class has fewer training rows, as on a small corpus
+    under a grouped protocol. Those folds are not grouped, so on segment rows the probabilities
+    may be a little overconfident. When a class has a single training row no value can be held
+    out, and the sigmoid is fitted on the training rows themselves; ``calibration_`` says which
+    ran (``"3-fold"``, ``"2-fold"`` or ``"in-sample"``).
+    """
+
+    def __init__(self, svc: SVC | None = None, folds: int = 3):
+        self.svc = svc
+        self.folds = folds
+
+    def fit(self, X, y):
+        svc = clone(self.svc if self.svc is not None else SVC())
+        folds = min(self.folds, int(np.unique(np.asarray(y, dtype=object), return_counts=True)[1].min()))
+        if folds >= 2:
+            self.calibrated_ = CalibratedClassifierCV(svc, method="sigmoid", cv=folds, ensemble=False).fit(X, y)
+            self.calibration_ = f"{folds}-fold"
+        else:
+            self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(svc.fit(X, y)), method="sigmoid").fit(X, y)
+            self.calibration_ = "in-sample"
+        self.classes_ = self.calibrated_.classes_
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "calibrated_")
+        return self.calibrated_.predict_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 def make_models(params: dict | None = None, *, seed: int = 42) -> dict[str, Callable[[], BaseEstimator]]:
@@ -205,7 +239,7 @@ def _build(name: str, kwargs: dict, grid: dict | None, inner_folds: int, seed: i
     """A fresh estimator: scaler + classifier pipeline, wrapped in a grid search when it has one."""
     clf = _classifiers(seed)[name].set_params(**kwargs)
     if name == "svm_rbf":
-        clf = CalibratedClassifierCV(clf, method="sigmoid", cv=_CALIBRATION_FOLDS, ensemble=False)
+        clf = PlattSVC(clf)
     pipeline = Pipeline([("scale", StandardScaler()), ("clf", clf)])
     if grid is None:
         return pipeline

@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -46,7 +45,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from genrelab.approaches.audio_features import estimator_kwargs
+from genrelab.approaches.audio_features import PlattSVC, estimator_kwargs
 from genrelab.config import ParamsError, section
 from genrelab.errors import DataError
 from genrelab.features.spectrograms import (
@@ -444,9 +443,7 @@ def _factory(approach: str, name: str, kwargs: dict, pca: ChunkedPCA | None, see
     def factory() -> BaseEstimator:
         clf = _classifiers(approach, seed)[name].set_params(**kwargs)
         if isinstance(clf, SVC):
-            # Platt scaling on folds of the training set gives SVC probabilities for track
-            # voting (SVC(probability=True) is deprecated since sklearn 1.9).
-            clf = CalibratedClassifierCV(clf, method="sigmoid", cv=3, ensemble=False)
+            clf = PlattSVC(clf)  # probabilities for track voting
         steps = [] if pca is None else [("pca", copy.deepcopy(pca))]
         # Trees do not care about scale; the linear models and the SVM need unit-variance inputs
         # (PCA scores shrink with the component's rank).

@@ -1,0 +1,118 @@
+"""The comparison's figures: leaderboard, per-genre F1, confusion matrices, leakage, cost.
+Each ``plot_*`` returns a new matplotlib figure."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from genrelab.report import plots
+from genrelab.report.compare.tables import PROTOCOL_MARKERS, approach_order, entry_label, most_honest, protocols_present
+
+
+def plot_leaderboard(board: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Point plot: one line per entry, accuracy (%) with its 95 % CI per protocol (colour and marker).
+
+    Entries are ordered by their accuracy under the most honest protocol, best on top.
+    """
+    protocols = protocols_present(board)
+    honest = most_honest(board)
+    labels = board.assign(label=[entry_label(r) for r in board.itertuples()])
+    order = labels[labels["protocol"] == honest]["label"].tolist()
+    order += [x for x in dict.fromkeys(labels["label"]) if x not in order]
+    y_of = {label: i for i, label in enumerate(order)}
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(order) + 1.5))
+    step = 0.6 / max(len(protocols), 1)
+    for i, protocol in enumerate(protocols):
+        part = labels[labels["protocol"] == protocol]
+        y = part["label"].map(y_of).to_numpy() + (i - (len(protocols) - 1) / 2) * step
+        err = 100 * np.vstack([part["accuracy"] - part["ci_low"], part["ci_high"] - part["accuracy"]])
+        ax.errorbar(100 * part["accuracy"], y, xerr=err, fmt=PROTOCOL_MARKERS.get(protocol, "o"), ms=4,
+                    color=plots.PROTOCOL_COLORS.get(protocol, "gray"), elinewidth=0.8, capsize=2, label=protocol)
+    ax.set_yticks(range(len(order)), order, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("test accuracy (%) with 95 % CI")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(title="protocol", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(title or f"All models, ordered by accuracy under {honest}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_genre_f1(table: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Heatmap of :func:`per_genre_f1` (F1 in [0, 1], annotated)."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(0.6 * table.shape[1] + 4, 0.45 * len(table) + 1.6))
+    sns.heatmap(table, annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1, ax=ax, annot_kws={"fontsize": 7},
+                cbar_kws={"label": "F1"})
+    ax.set_xlabel("genre")
+    ax.set_ylabel("")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusions(matrices: dict[str, pd.DataFrame], ncols: int = 3) -> plt.Figure:
+    """Row-normalised confusion matrices side by side (``ncols`` per row), titled by entry."""
+    n = max(len(matrices), 1)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, min(n, ncols), figsize=(4.6 * min(n, ncols), 4.2 * nrows), squeeze=False)
+    for ax, (label, matrix) in zip(axes.flat, matrices.items()):
+        plots.plot_confusion(matrix, label.replace(" / ", "\n", 1), ax=ax)
+    for ax in axes.flat[len(matrices):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_leakage(table: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Dumbbell chart of :func:`leakage`: per approach, a dot per protocol on a line from lowest to highest."""
+    protocols = [c for c in table.columns if c != "gap_points"]
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(table) + 1.6))
+    y = np.arange(len(table))
+    values = 100 * table[protocols].to_numpy(dtype=float)
+    ax.hlines(y, np.nanmin(values, axis=1), np.nanmax(values, axis=1), color="#bbbbbb", lw=2, zorder=1)
+    for i, protocol in enumerate(protocols):
+        ax.scatter(values[:, i], y, s=40, zorder=2, label=protocol, marker=PROTOCOL_MARKERS.get(protocol, "o"),
+                   color=plots.PROTOCOL_COLORS.get(protocol, "gray"))
+    for yi, gap, right in zip(y, table["gap_points"], np.nanmax(values, axis=1)):
+        if np.isfinite(gap):
+            ax.annotate(f"{gap:+.1f} pt", (right, yi), xytext=(6, 0), textcoords="offset points", va="center",
+                        fontsize=8)
+    ax.set_yticks(y, table.index)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 105)
+    ax.set_xlabel("best test accuracy (%)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(title="protocol", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(title or "Leakage: best accuracy of each approach per protocol", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------- cost
+
+
+def plot_cost(board: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Accuracy against fit time and against prediction time (log seconds), one colour per approach.
+
+    ``board`` is one protocol's leaderboard rows. Times are floored at 1 ms so that a
+    near-instant model (the dummy baseline) stays on the log axis.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    colors = dict(zip(approach_order(board["approach"].unique()), plt.get_cmap("tab10").colors))
+    for ax, column, what in zip(axes, ("fit_seconds", "predict_seconds"), ("fit", "prediction of the test set")):
+        for approach, color in colors.items():
+            part = board[board["approach"] == approach]
+            ax.scatter(part[column].clip(lower=1e-3), 100 * part["accuracy"], label=approach, s=25, color=color)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{what} (s, log scale)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle(title or "Cost against accuracy", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,90 @@
+"""Paired tests of two model entries on the same test examples: exact McNemar and a paired
+bootstrap of the accuracy difference over test tracks."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from genrelab.report.compare.tables import entry_label, select
+
+# -------------------------------------------------------------------------------- paired tests
+
+
+def paired_outcomes(predictions: pd.DataFrame, a, b) -> pd.DataFrame:
+    """Correctness of two entries on the test examples they share (same ``track_id`` and ``segment``).
+
+    ``a`` and ``b`` have approach, model, level, protocol. Returns ``track_id, segment,
+    correct_a, correct_b`` (bools), one row per shared example; empty when none are shared.
+    """
+    keys = ["track_id", "segment"]
+    left, right = (select(predictions, r).assign(correct=lambda t: t["y_true"] == t["y_pred"])[[*keys, "correct"]]
+                   for r in (a, b))
+    return left.merge(right, on=keys, suffixes=("_a", "_b"))
+
+
+def mcnemar_exact(correct_a, correct_b) -> dict:
+    """McNemar's exact test: a two-sided binomial test on the discordant pairs.
+
+    Parameters
+    ----------
+    correct_a, correct_b : bools, shape (n,): whether each model got each shared example right.
+
+    Returns
+    -------
+    ``n`` (shared examples), ``a_only`` / ``b_only`` (right for one model only) and ``p_value``
+    (1.0 when there is no discordant pair: nothing to tell them apart).
+    """
+    a = np.asarray(correct_a, dtype=bool)
+    b = np.asarray(correct_b, dtype=bool)
+    a_only, b_only = int((a & ~b).sum()), int((~a & b).sum())
+    discordant = a_only + b_only
+    p = binomtest(a_only, discordant, 0.5).pvalue if discordant else 1.0
+    return {"n": int(len(a)), "a_only": a_only, "b_only": b_only, "p_value": float(p)}
+
+
+def paired_bootstrap(correct_a, correct_b, groups, *, n_boot: int = 2000, alpha: float = 0.05,
+                     seed: int = 0) -> tuple[float, float, float]:
+    """Accuracy difference a - b (points) and its paired percentile interval, resampling whole tracks.
+
+    Both models are resampled on the same tracks in each draw, so the interval reflects the
+    difference between them, not each model's own uncertainty. ``groups`` is the track id of
+    each example, shape (n,).
+    """
+    diff = np.asarray(correct_a, dtype=float) - np.asarray(correct_b, dtype=float)
+    codes, _ = pd.factorize(np.asarray(groups, dtype=object))
+    sums = np.bincount(codes, weights=diff)
+    sizes = np.bincount(codes).astype(float)
+    draws = np.random.default_rng(seed).integers(0, len(sizes), size=(n_boot, len(sizes)))
+    boot = sums[draws].sum(axis=1) / sizes[draws].sum(axis=1)
+    low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+    return 100 * float(diff.mean()), 100 * float(low), 100 * float(high)
+
+
+def paired_tests(predictions: pd.DataFrame, candidates: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """McNemar and paired bootstrap for every pair of the ``settings['top']`` first candidates.
+
+    ``candidates`` are leaderboard rows of one protocol, best first (e.g. the best of each
+    approach). Pairs that share no test example are skipped. Accuracies in the result
+    (``acc_a``, ``acc_b``) are on the shared examples only; ``diff_points`` and its interval are
+    a - b in points; ``significant`` is ``p_value < alpha``.
+    """
+    columns = ["a", "b", "n_shared", "acc_a", "acc_b", "a_only", "b_only", "p_value", "diff_points",
+               "diff_low", "diff_high", "significant"]
+    rows = []
+    for a, b in itertools.combinations(list(candidates.head(settings["top"]).itertuples()), 2):
+        shared = paired_outcomes(predictions, a, b)
+        if shared.empty:
+            continue
+        test = mcnemar_exact(shared["correct_a"], shared["correct_b"])
+        diff, low, high = paired_bootstrap(shared["correct_a"], shared["correct_b"], shared["track_id"],
+                                           n_boot=settings["n_boot"], alpha=settings["alpha"], seed=settings["seed"])
+        rows.append({"a": entry_label(a), "b": entry_label(b), "n_shared": test["n"],
+                     "acc_a": shared["correct_a"].mean(), "acc_b": shared["correct_b"].mean(),
+                     "a_only": test["a_only"], "b_only": test["b_only"], "p_value": test["p_value"],
+                     "diff_points": diff, "diff_low": low, "diff_high": high,
+                     "significant": test["p_value"] < settings["alpha"]})
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,291 @@
+"""The comparison's tables: results and predictions read back, the leaderboard, per-genre F1,
+confusions, the leakage table, the cheapest entry within the best's CI, and the DVC plot files.
+
+Pure functions of ``results/scores.csv`` and ``results/predictions/*.parquet``; see
+:mod:`genrelab.report.compare` for the conventions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, f1_score
+
+from genrelab.errors import DataError
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, stack_tables
+
+APPROACHES = (
+    "audio_features",
+    "spectrogram_pixels",
+    "spectrogram_hog",
+    "spectrogram_shelf",
+    "cnn_scratch",
+    "cnn_transfer",
+    "musicnn_embeddings",
+    "musicnn_finetune",
+)
+LEAKY = "random_segment"
+HONEST_ORDER = ("fault_filtered", "artist_grouped", "track_grouped")  # most honest first
+PROTOCOL_ORDER = (LEAKY, "track_grouped", "artist_grouped", "fault_filtered")  # leaky -> honest
+SCOPES = {"track": ("track", "clip"), "segment": ("segment",)}
+ENTRY = ["approach", "model", "level"]
+PROTOCOL_MARKERS = {"random_segment": "o", "track_grouped": "s", "artist_grouped": "D", "fault_filtered": "^"}
+RANDOM_WEIGHTS_TAG = "[random]"
+
+# ---------------------------------------------------------------------------------------- inputs
+
+
+def load_scores(path: str | Path = "results/scores.csv") -> pd.DataFrame:
+    """The results table, checked for its columns."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path} is missing: run the model stages and `dvc repro scores` first.")
+    table = pd.read_csv(path)
+    missing = set(SCORE_COLUMNS) - set(table.columns)
+    if missing:
+        raise DataError(f"{path} lacks columns {sorted(missing)}; rebuild it with `dvc repro scores`.")
+    return table[SCORE_COLUMNS]
+
+
+def load_predictions(pred_dir: str | Path = "results/predictions") -> pd.DataFrame:
+    """Every approach's test predictions in one table; labels as Python strings (object dtype).
+
+    Object dtype because pandas 3 reads Arrow-backed strings, which numpy fancy indexing and
+    scikit-learn's label handling do not take as they are.
+    """
+    table = stack_tables(pred_dir, "parquet", PREDICTION_COLUMNS, "predictions")
+    text = [c for c in PREDICTION_COLUMNS if c != "segment"]
+    return table.astype({c: object for c in text}).astype({"segment": "int64"})
+
+
+def model_sizes(models_dir: str | Path = "models", approaches=None) -> pd.DataFrame:
+    """Size on disk of each saved model: the model stages write ``<approach>/<model>__<protocol>__<level>``
+    with ``.joblib`` (scikit-learn) or ``.keras`` (Keras) under ``models_dir``. ``approaches``:
+    only these folders (None: all).
+
+    Returns ``approach, model_file, protocol, level, size_mb`` (MB = 10**6 bytes), sorted; empty
+    when nothing was saved.
+    """
+    rows = []
+    for path in sorted(Path(models_dir).glob("*/*")):
+        if approaches is not None and path.parent.name not in set(approaches):
+            continue
+        parts = path.stem.split("__")
+        if path.suffix in (".joblib", ".keras") and len(parts) == 3:
+            rows.append({"approach": path.parent.name, "model_file": parts[0], "protocol": parts[1], "level": parts[2],
+                         "size_mb": path.stat().st_size / 1e6})  # fmt: skip
+    return pd.DataFrame(rows, columns=["approach", "model_file", "protocol", "level", "size_mb"])
+
+
+# ----------------------------------------------------------------------------------- protocols
+
+
+def protocols_present(scores: pd.DataFrame) -> list[str]:
+    """Protocols in the table, leaky first, most honest last; unknown names (if any) at the end."""
+    present = set(scores["protocol"])
+    return [p for p in PROTOCOL_ORDER if p in present] + sorted(present - set(PROTOCOL_ORDER))
+
+
+def most_honest(scores: pd.DataFrame) -> str:
+    """The most honest protocol present (``fault_filtered > artist_grouped > track_grouped``).
+
+    Falls back to ``random_segment`` when it is the only one, which the conclusions flag.
+    """
+    present = set(scores["protocol"])
+    for protocol in (*HONEST_ORDER, LEAKY):
+        if protocol in present:
+            return protocol
+    raise DataError(f"no known protocol in the results (found {sorted(present)})")
+
+
+# ---------------------------------------------------------------------------------- leaderboard
+
+
+def leaderboard(scores: pd.DataFrame, scope: str = "track") -> pd.DataFrame:
+    """Every entry under every protocol, ranked by accuracy within each protocol.
+
+    Parameters
+    ----------
+    scores : the results table.
+    scope : ``track`` (track and clip rows) or ``segment``.
+
+    Returns
+    -------
+    Columns ``protocol, rank`` (1 = best), the entry (``approach, model, level``), ``accuracy,
+    ci_low, ci_high`` (95 % bootstrap interval over test tracks), ``macro_f1, n_test,
+    fit_seconds, predict_seconds``. Protocols come most honest first; ties in accuracy go to
+    the faster fit, then by name, so the order is stable.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {list(SCOPES)}, got {scope!r}")
+    rows = scores[scores["level"].isin(SCOPES[scope])].copy()
+    order = {p: i for i, p in enumerate(reversed(protocols_present(scores)))}
+    rows["_order"] = rows["protocol"].map(order)
+    rows = rows.sort_values(["_order", "accuracy", "fit_seconds", "approach", "model", "level"],
+                            ascending=[True, False, True, True, True, True])
+    rows["rank"] = rows.groupby("protocol").cumcount() + 1
+    columns = ["protocol", "rank", *ENTRY, "accuracy", "ci_low", "ci_high", "macro_f1", "n_test",
+               "fit_seconds", "predict_seconds"]
+    return rows[columns].reset_index(drop=True)
+
+
+def track_levels(scores: pd.DataFrame) -> pd.DataFrame:
+    """Which rows make each approach's track-level results: ``track`` (averaged segments), ``clip``, or both."""
+    rows = scores[scores["level"].isin(SCOPES["track"])]
+    used = rows.groupby("approach")["level"].agg(lambda s: " and ".join(sorted(set(s))))
+    return used.rename("track-level rows").reindex(approach_order(used.index)).to_frame()
+
+
+def best_per_approach(board: pd.DataFrame) -> pd.DataFrame:
+    """The best entry of each approach under each protocol (the first row of each in ``board``)."""
+    best = board.groupby(["protocol", "approach"], sort=False).head(1)
+    return best.reset_index(drop=True)
+
+
+def best_table(best: pd.DataFrame) -> pd.DataFrame:
+    """Compact view of :func:`best_per_approach`: approaches by protocols (leaky to honest), each cell
+    ``model (level) 71.2 [63.0, 79.1]`` (accuracy and 95 % CI in %)."""
+    cells = best.assign(cell=[
+        f"{r.model} ({r.level}) {100 * r.accuracy:.1f} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]"
+        for r in best.itertuples()
+    ])
+    wide = cells.pivot(index="approach", columns="protocol", values="cell")
+    wide = wide.reindex(index=approach_order(wide.index), columns=protocols_present(best))
+    return wide.fillna("")
+
+
+def as_percent(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display: accuracy, CI bounds and macro-F1 in %, one decimal; times to 3 significant digits."""
+    out = table.copy()
+    for column in ("accuracy", "ci_low", "ci_high", "macro_f1"):
+        if column in out:
+            out[column] = (100 * out[column]).round(1)
+    for column in ("fit_seconds", "predict_seconds"):
+        if column in out:
+            out[column] = out[column].map(lambda s: float(f"{s:.3g}"))
+    return out
+
+
+def entry_label(row) -> str:
+    """``approach / model (level)``: one entry's name in figures and sentences."""
+    return f"{row.approach} / {row.model} ({row.level})"
+
+
+# ----------------------------------------------------------------------------- per-genre results
+
+
+def select(predictions: pd.DataFrame, row) -> pd.DataFrame:
+    """The prediction rows of one entry under one protocol (``row`` has approach, model, level, protocol)."""
+    mask = ((predictions["approach"] == row.approach) & (predictions["model"] == row.model)
+            & (predictions["level"] == row.level) & (predictions["protocol"] == row.protocol))
+    return predictions[mask]
+
+
+def per_genre_f1(predictions: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
+    """F1 of each genre (columns, sorted) for each picked entry (rows, :func:`entry_label`).
+
+    ``picks`` are leaderboard rows (e.g. the best of each approach under one protocol); entries
+    without predictions are left out.
+    """
+    genres = sorted(set(predictions["y_true"]))
+    rows = {}
+    for row in picks.itertuples():
+        part = select(predictions, row)
+        if len(part):
+            rows[entry_label(row)] = f1_score(part["y_true"].to_numpy(dtype=object), part["y_pred"].to_numpy(dtype=object),
+                                              labels=genres, average=None, zero_division=0)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=genres)
+
+
+def confusions(predictions: pd.DataFrame, picks: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Confusion counts (rows: true genre, columns: predicted; all genres of the predictions) per picked entry."""
+    genres = sorted(set(predictions["y_true"]) | set(predictions["y_pred"]))
+    out = {}
+    for row in picks.itertuples():
+        part = select(predictions, row)
+        if len(part):
+            counts = confusion_matrix(part["y_true"].to_numpy(dtype=object), part["y_pred"].to_numpy(dtype=object),
+                                      labels=genres)
+            out[entry_label(row)] = pd.DataFrame(counts, index=genres, columns=genres)
+    return out
+
+
+# ------------------------------------------------------------------------------------ leakage
+
+
+def leakage(board: pd.DataFrame) -> pd.DataFrame:
+    """Best accuracy of each approach under each protocol, and the leakage gap.
+
+    Each protocol's best is the number a study would report under that protocol (the best model
+    may differ between protocols). Returns one row per approach: one accuracy column per
+    protocol (fractions, leaky to honest) and ``gap_points`` = (``random_segment`` minus the
+    most honest protocol) x 100, NaN when either is missing.
+    """
+    best = best_per_approach(board)
+    wide = best.pivot(index="approach", columns="protocol", values="accuracy")
+    wide = wide.reindex(index=approach_order(wide.index), columns=protocols_present(board))
+    honest = most_honest(board)
+    if LEAKY in wide and honest != LEAKY:
+        wide["gap_points"] = 100 * (wide[LEAKY] - wide[honest])
+    else:
+        wide["gap_points"] = np.nan
+    wide.columns.name = None
+    return wide
+
+
+# ------------------------------------------------------------------------------------ cheapest
+
+
+def cheapest_within_ci(best: pd.DataFrame) -> pd.Series | None:
+    """Among one protocol's best-per-approach rows, the cheapest whose accuracy is inside the best's CI.
+
+    Cost is fit plus prediction seconds. Returns that row, or None for an empty table.
+    """
+    if best.empty:
+        return None
+    top = best.sort_values("accuracy", ascending=False).iloc[0]
+    close = best[best["accuracy"] >= top["ci_low"]]
+    cost = close["fit_seconds"] + close["predict_seconds"]
+    return close.loc[cost.idxmin()]
+
+
+# ------------------------------------------------------------------------------------ DVC plots
+
+
+def write_leaderboard_csv(board: pd.DataFrame, path: str | Path = "results/plots/leaderboard.csv") -> pd.DataFrame:
+    """Best entry of each approach under each protocol, for a ``dvc plots`` horizontal bar chart.
+
+    Columns ``entry`` (``approach / model (level) | protocol``, unique), ``approach, model,
+    level, protocol, accuracy, ci_low, ci_high`` (accuracies in %).
+    """
+    best = best_per_approach(board)
+    table = as_percent(best[["approach", "model", "level", "protocol", "accuracy", "ci_low", "ci_high"]])
+    table.insert(0, "entry", [f"{entry_label(r)} | {r.protocol}" for r in best.itertuples()])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
+    return table
+
+
+def write_confusion_csvs(predictions: pd.DataFrame, picks: pd.DataFrame,
+                         out_dir: str | Path = "results/plots") -> list[Path]:
+    """One ``confusion_<approach>.csv`` (``actual, predicted``, a row per test example) per picked entry.
+
+    ``picks`` has at most one row per approach (e.g. the best of each under the most honest
+    protocol), for DVC's ``confusion`` template.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in picks.itertuples():
+        part = select(predictions, row)
+        path = out_dir / f"confusion_{row.approach}.csv"
+        part[["y_true", "y_pred"]].set_axis(["actual", "predicted"], axis=1).to_csv(path, index=False)
+        written.append(path)
+    return written
+
+
+def approach_order(approaches) -> list[str]:
+    """Known approaches in the study's order, then any others alphabetically."""
+    present = set(approaches)
+    return [a for a in APPROACHES if a in present] + sorted(present - set(APPROACHES))
