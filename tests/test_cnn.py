@@ -12,7 +12,7 @@ import pytest
 from genrelab.approaches import cnn
 from genrelab.config import ParamsError
 from genrelab.errors import DataError
-from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, write_curves
 from genrelab.evaluation.splits import cv_groups, make_splits, segment_subsets
 from genrelab.models import load
 from genrelab.report.plots import plot_learning_curves
@@ -146,7 +146,7 @@ def test_run_fails_fast_without_imagenet_weights(tmp_path, monkeypatch):
     X, index, splits = corpus()
     params = {**TINY, "transfer": {**TINY["transfer"], "weights": "imagenet", "input_size": 96}}
     with pytest.raises(cnn.WeightsError, match="_1.0_96_no_top.h5"):
-        cnn.run_cnn(X, index, splits, params, protocols=["track_grouped"], models_dir=tmp_path / "models", curves_dir=tmp_path / "curves")
+        cnn.run_cnn(X, index, splits, params, protocols=["track_grouped"], models_dir=tmp_path / "models")
     assert not (tmp_path / "out").exists()  # nothing was trained before the check
 
 
@@ -310,14 +310,14 @@ def two_runs(tmp_path_factory):
     """run_cnn twice with the same seed, both approaches, one grouped protocol."""
     X, index, splits = corpus()
     runs = [
-        cnn.run_cnn(X, index, splits, TINY, protocols=["track_grouped"], models_dir=(out := tmp_path_factory.mktemp(f"run{i}")) / "models",
-                     curves_dir=out / "curves", seed=5, progress=False)
+        cnn.run_cnn(X, index, splits, TINY, protocols=["track_grouped"], models_dir=tmp_path_factory.mktemp(f"run{i}") / "models",
+                     seed=5, progress=False)
         for i in range(2)
     ]
     return runs, index, splits
 
 
-def test_run_produces_rows_predictions_curves_and_models(two_runs):
+def test_run_produces_rows_predictions_curves_and_models(two_runs, tmp_path):
     (run, _), index, splits = two_runs
     rows = run.scores
     assert list(rows.columns) == SCORE_COLUMNS
@@ -338,7 +338,10 @@ def test_run_produces_rows_predictions_curves_and_models(two_runs):
     truth = index.groupby("track_id")["genre"].first()
     np.testing.assert_array_equal(track_rows["y_true"], truth.reindex(track_rows["track_id"]).to_numpy())
 
-    for key, path in run.curve_paths.items():
+    curve_paths = {(approach, *key): path for approach, evaluation in run.evaluations.items()
+                   for key, path in write_curves(evaluation, tmp_path / "curves").items()}  # fmt: skip
+    assert set(curve_paths) == set(run.histories)
+    for key, path in curve_paths.items():
         curve = pd.read_csv(path)
         assert list(curve.columns) == cnn.HISTORY_COLUMNS
         pd.testing.assert_frame_equal(curve, run.histories[key], check_dtype=False)

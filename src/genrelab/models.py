@@ -20,8 +20,17 @@ from typing import Any
 
 import joblib
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from genrelab.errors import GenrelabError
+
+
+class ProbabilityClassifier(ClassifierMixin, BaseEstimator):
+    """Base of the study's own estimators (CNNs, musicnn models, the calibrated SVM): ``predict``
+    is the most probable of ``classes_`` by ``predict_proba``."""
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.asarray(self.predict_proba(X)).argmax(axis=1)]
 
 
 class ModelError(GenrelabError):

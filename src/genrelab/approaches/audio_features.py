@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
@@ -45,7 +45,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from genrelab.config import ParamsError
-from genrelab.models import ModelError
+from genrelab.models import ModelError, ProbabilityClassifier
 
 PARAMS_KEY = "audio_models.models"
 RESERVED = ("enabled", "grid", "inner_folds")
@@ -94,7 +94,7 @@ _INNER_FOLDS = 3
 MODEL_NAMES = tuple(_classifiers(0))
 
 
-class PlattSVC(ClassifierMixin, BaseEstimator):
+class PlattSVC(ProbabilityClassifier):
     """An SVC with class probabilities by Platt scaling, for track voting.
 
     The sigmoid is fitted on cross-validated decision values of the training rows (what
@@ -125,9 +125,6 @@ class PlattSVC(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "calibrated_")
         return self.calibrated_.predict_proba(X)
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 def make_models(params: dict | None = None, *, seed: int = 42) -> dict[str, Callable[[], BaseEstimator]]:

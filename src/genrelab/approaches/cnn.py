@@ -31,12 +31,11 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
@@ -45,7 +44,7 @@ from genrelab.config import BACKBONE_NAMES, IMAGENET_SIZES, ParamsError, section
 from genrelab.errors import DataError, GenrelabError
 from genrelab.evaluation.loop import Evaluation, concat_evaluations, evaluate
 from genrelab.evaluation.splits import segment_subsets
-from genrelab.models import file_slug, model_path
+from genrelab.models import ProbabilityClassifier, file_slug, model_path
 
 # TensorFlow's C++ start-up chatter drowns notebook output; a user's explicit setting wins.
 # It must be set before TensorFlow is first imported.
@@ -584,18 +583,21 @@ def history_table(table: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------- estimators
 
 
-class _KerasClassifier(ClassifierMixin, BaseEstimator):
+class KerasClassifier(ProbabilityClassifier):
     """The scikit-learn face of a Keras network, so the one evaluation loop can score it.
 
-    ``fit(X, y, groups)`` holds out whole groups of the training rows (:func:`validation_mask`,
-    ``cnn.valid_fraction``) for early stopping, trains, and keeps the learning curves in
-    ``history_`` (:data:`HISTORY_COLUMNS`). ``predict_proba`` gives softmax outputs, columns in the
-    order of ``classes_``. :func:`genrelab.models.save` writes the network as ``.keras`` and these
-    two parameters beside it, so :func:`genrelab.models.load` restores the estimator.
+    ``fit(X, y, groups)`` holds out whole groups of the training rows (:func:`validation_mask`)
+    for early stopping, trains, and keeps the learning curves in ``history_``
+    (:data:`HISTORY_COLUMNS`). ``predict_proba`` gives softmax outputs, columns in the order of
+    ``classes_``. :func:`genrelab.models.save` writes the network as ``.keras`` and the
+    estimator's parameters beside it, so :func:`genrelab.models.load` restores the estimator.
+
+    A subclass says how its input is made (``_inputs``), how it trains (``_train``), which share
+    of the groups validates (``_valid_fraction``) and its prediction batch (``_batch_size``).
 
     Parameters
     ----------
-    params : the ``cnn`` section of params.yaml (None: all defaults).
+    params : the params.yaml section the network reads (None: all defaults).
     seed : seeds the validation split, the weights and the batch order.
     """
 
@@ -606,57 +608,55 @@ class _KerasClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
 
     def fit(self, X, y, groups=None):
-        params = check_params(self.params)
         y = np.asarray(y, dtype=object)
         self.classes_ = np.unique(y)
         codes = np.searchsorted(self.classes_, y)
-        held = validation_mask(y, groups, params["valid_fraction"], self.seed)
-        x = self._inputs(X, params)
-        self.model_, self.history_ = self._train(x[~held], codes[~held], x[held], codes[held], params)
+        held = validation_mask(y, groups, self._valid_fraction(), self.seed)
+        x = self._inputs(X)
+        self.model_, self.history_ = self._train(x[~held], codes[~held], x[held], codes[held])
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")
-        params = check_params(self.params)
-        return self.model_.predict(self._inputs(X, params), batch_size=self._batch_size(params), verbose=0)
+        return self.model_.predict(self._inputs(X), batch_size=self._batch_size(), verbose=0)
 
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+    def _valid_fraction(self) -> float:
+        return check_params(self.params)["valid_fraction"]
 
 
-class ScratchCNN(_KerasClassifier):
-    """The scratch CNN (:func:`build_scratch`) as a classifier.
+class ScratchCNN(KerasClassifier):
+    """The scratch CNN (:func:`build_scratch`) as a classifier; ``params`` is the ``cnn`` section.
 
     ``X`` : float32 (n, n_mels, n_frames) log-mel dB segments, or (n, input_size, input_size)
     when resized (:func:`resize_segments`).
     """
 
-    def _inputs(self, X, params) -> np.ndarray:
+    def _inputs(self, X) -> np.ndarray:
         return np.asarray(X, dtype=np.float32)
 
-    def _train(self, x, y, x_val, y_val, params):
-        return fit_scratch(x, y, x_val, y_val, len(self.classes_), params, self.seed)
+    def _train(self, x, y, x_val, y_val):
+        return fit_scratch(x, y, x_val, y_val, len(self.classes_), check_params(self.params), self.seed)
 
-    def _batch_size(self, params) -> int:
-        return params["scratch"]["batch_size"]
+    def _batch_size(self) -> int:
+        return check_params(self.params)["scratch"]["batch_size"]
 
 
-class TransferCNN(_KerasClassifier):
-    """The transfer CNN (:func:`fit_transfer`) as a classifier.
+class TransferCNN(KerasClassifier):
+    """The transfer CNN (:func:`fit_transfer`) as a classifier; ``params`` is the ``cnn`` section.
 
     ``X`` : float32 in 0..255 (:func:`resize_segments` with ``image_range=True``), either
     (n, size, size), one segment repeated to three channels, or (n, size, size, 3) stacked
     channels (:func:`stack_channels`). The backbone's own preprocessing is applied here.
     """
 
-    def _inputs(self, X, params) -> np.ndarray:
-        return backbone_inputs(X, params["transfer"]["backbone"])
+    def _inputs(self, X) -> np.ndarray:
+        return backbone_inputs(X, check_params(self.params)["transfer"]["backbone"])
 
-    def _train(self, x, y, x_val, y_val, params):
-        return fit_transfer(x, y, x_val, y_val, len(self.classes_), params, self.seed)
+    def _train(self, x, y, x_val, y_val):
+        return fit_transfer(x, y, x_val, y_val, len(self.classes_), check_params(self.params), self.seed)
 
-    def _batch_size(self, params) -> int:
-        return params["transfer"]["batch_size"]
+    def _batch_size(self) -> int:
+        return check_params(self.params)["transfer"]["batch_size"]
 
 
 # ----------------------------------------------------------------------------------------- run
@@ -668,14 +668,11 @@ class CnnRun:
 
     evaluations : approach -> the loop's :class:`genrelab.evaluation.loop.Evaluation`
         (scores, predictions, and per (model, protocol) the fitted estimator).
-    histories : (approach, model, protocol) -> learning curves (:data:`HISTORY_COLUMNS`).
-    curve_paths, model_paths : the same keys -> written CSV / ``.keras`` file.
+    models_dir : where the models were saved.
     """
 
-    evaluations: dict[str, Evaluation] = field(default_factory=dict)
-    histories: dict[tuple[str, str, str], pd.DataFrame] = field(default_factory=dict)
-    curve_paths: dict[tuple[str, str, str], Path] = field(default_factory=dict)
-    model_paths: dict[tuple[str, str, str], Path] = field(default_factory=dict)
+    evaluations: dict[str, Evaluation]
+    models_dir: Path
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -684,6 +681,16 @@ class CnnRun:
     @property
     def predictions(self) -> pd.DataFrame:
         return pd.concat([e.predictions for e in self.evaluations.values()], ignore_index=True)
+
+    @property
+    def histories(self) -> dict[tuple[str, str, str], pd.DataFrame]:
+        """(approach, model, protocol) -> learning curves (:data:`HISTORY_COLUMNS`)."""
+        return {(a, m, p): d.estimator.history_ for a, e in self.evaluations.items() for (m, p), d in e.details.items()}
+
+    @property
+    def model_paths(self) -> dict[tuple[str, str, str], Path]:
+        """The same keys -> the saved ``.keras`` file."""
+        return {(a, m, p): model_path(self.models_dir / a, m, p, "segment", ".keras") for a, m, p in self.histories}
 
 
 def run_cnn(
@@ -694,7 +701,6 @@ def run_cnn(
     *,
     protocols: list[str] | tuple[str, ...],
     models_dir: str | Path,
-    curves_dir: str | Path,
     seed: int | None = None,
     split_seed: int = 42,
     test_fraction: float = 0.25,
@@ -710,7 +716,6 @@ def run_cnn(
     params : the ``cnn`` section of params.yaml (checked here; None: all defaults).
     models_dir : receives ``<approach>/<model>__<protocol>__segment.keras`` (best weights) and its
         ``.json`` description (:func:`genrelab.models.save`; :func:`genrelab.models.load` restores both).
-    curves_dir : receives ``<approach>__<model>__<protocol>.csv`` (learning curves, for DVC plots).
     seed : overrides ``cnn.seed``.
     split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which the
         ``random_segment`` segments are drawn, so the CNNs test on the same segments as every
@@ -729,7 +734,7 @@ def run_cnn(
     y = index["genre"].to_numpy(dtype=object)
     common = dict(protocols=protocols, level="segment", cv_folds=0, seed=seed, split_seed=split_seed,
                   test_fraction=test_fraction, progress=progress)  # fmt: skip
-    run = CnnRun()
+    run = CnnRun({}, Path(models_dir))
     # Resized once for all protocols (outside the fit timings: every approach needs its input).
     small = X if scratch["input_size"] == "native" else resize_segments(X, scratch["input_size"])
     run.evaluations[SCRATCH] = evaluate(
@@ -756,17 +761,5 @@ def run_cnn(
                                   **{**common, "protocols": [protocol]}))  # fmt: skip
             del images
         run.evaluations[TRANSFER] = concat_evaluations(parts)
-    for approach, evaluation in run.evaluations.items():
-        for (model, protocol), detail in evaluation.details.items():
-            _keep_curves(run, approach, model, protocol, detail.estimator.history_, Path(models_dir), Path(curves_dir))
     keras.backend.clear_session()  # free the graphs of the trained models
     return run
-
-
-def _keep_curves(run: CnnRun, approach, model, protocol, history, models_dir: Path, curves_dir: Path) -> None:
-    key = (approach, model, protocol)
-    run.model_paths[key] = model_path(models_dir / approach, model, protocol, "segment", ".keras")
-    run.curve_paths[key] = curves_dir / f"{approach}__{file_slug(model)}__{protocol}.csv"
-    run.curve_paths[key].parent.mkdir(parents=True, exist_ok=True)
-    history.to_csv(run.curve_paths[key], index=False)
-    run.histories[key] = history

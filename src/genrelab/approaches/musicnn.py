@@ -16,24 +16,22 @@ Model names say which checkpoint and layer ran: ``MSD_musicnn.max_pool+svm_rbf``
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
+from genrelab.approaches.cnn import KerasClassifier, history_table, seed_everything, train_with_early_stopping
 from genrelab.config import section
 from genrelab.errors import DataError
 from genrelab.evaluation.loop import Evaluation, evaluate
+from genrelab.models import ProbabilityClassifier
 from genrelab.pretrained import musicnn
 from genrelab.pretrained.embeddings import load_embeddings
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 EMBEDDINGS = "musicnn_embeddings"
 FINETUNE = "musicnn_finetune"
@@ -54,7 +52,7 @@ def finetune_label(params: dict) -> str:
 # --------------------------------------------------------------------------------------- estimators
 
 
-class PatchVoteSVM(ClassifierMixin, BaseEstimator):
+class PatchVoteSVM(ProbabilityClassifier):
     """The published musicnn genre pipeline: PCA (whitened) and an RBF SVM on every patch, then a
     majority vote of a track's patches.
 
@@ -85,9 +83,6 @@ class PatchVoteSVM(ClassifierMixin, BaseEstimator):
         votes = self.pipeline_.predict(X.reshape(-1, X.shape[2])).reshape(X.shape[:2])
         return np.stack([(votes == c).mean(axis=1) for c in self.classes_], axis=1)
 
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
 
 def _bags(X) -> np.ndarray:
     X = np.asarray(X)
@@ -96,7 +91,7 @@ def _bags(X) -> np.ndarray:
     return X
 
 
-class MusicnnFineTune(ClassifierMixin, BaseEstimator):
+class MusicnnFineTune(KerasClassifier):
     """The pretrained back end of a musicnn checkpoint with a new genre head, as a classifier.
 
     ``X`` : float32 (n, 1506), the frozen mid end's features pooled over the patch: max and
@@ -113,37 +108,28 @@ class MusicnnFineTune(ClassifierMixin, BaseEstimator):
     seed : seeds the split, the new head and the batch order.
     """
 
-    saved_as = ".keras"  # genrelab.models: the network is saved in Keras' own format
-
     def __init__(self, params: dict | None = None, valid_fraction: float = 0.2, seed: int = 42):
-        self.params = params
+        super().__init__(params, seed)
         self.valid_fraction = valid_fraction
-        self.seed = seed
 
-    def fit(self, X, y, groups=None):
-        from genrelab.approaches.cnn import history_table, seed_everything, train_with_early_stopping, validation_mask
+    def _valid_fraction(self) -> float:
+        return self.valid_fraction
 
+    def _inputs(self, X) -> np.ndarray:
+        return np.asarray(X, dtype=np.float32)
+
+    def _train(self, x, y, x_val, y_val):
         p = section("musicnn", self.params)["finetune"]
-        y = np.asarray(y, dtype=object)
-        self.classes_ = np.unique(y)
-        codes = np.searchsorted(self.classes_, y)
-        held = validation_mask(y, groups, self.valid_fraction, self.seed)
-        x = np.asarray(X, dtype=np.float32)
         seed_everything(self.seed)
-        self.model_ = _finetune_model(p, len(self.classes_))
+        model = _finetune_model(p, len(self.classes_))
         history = train_with_early_stopping(
-            self.model_, x[~held], codes[~held], x[held], codes[held], learning_rate=p["learning_rate"], cosine=True,
-            epochs=p["epochs"], batch_size=p["batch_size"], patience=p["patience"], seed=self.seed, phase=p["trainable"],
+            model, x, y, x_val, y_val, learning_rate=p["learning_rate"], cosine=True, epochs=p["epochs"],
+            batch_size=p["batch_size"], patience=p["patience"], seed=self.seed, phase=p["trainable"],
         )  # fmt: skip
-        self.history_ = history_table(history)
-        return self
+        return model, history_table(history)
 
-    def predict_proba(self, X) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        return self.model_.predict(np.asarray(X, dtype=np.float32), batch_size=256, verbose=0)
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+    def _batch_size(self) -> int:
+        return 256
 
 
 def _finetune_model(p: dict, n_classes: int):

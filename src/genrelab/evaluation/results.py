@@ -175,6 +175,25 @@ def collect_scores(parts_dir: str | Path = "results/parts", out: str | Path = "r
     return table
 
 
+def write_curves(evaluation, curves_dir: str | Path) -> dict[tuple[str, str], Path]:
+    """The learning curves of an evaluation's trained networks (estimators with ``history_``) as
+    ``curves_dir/<approach>__<model>__<protocol>.csv``, for DVC plots.
+
+    ``evaluation`` is a :class:`genrelab.evaluation.loop.Evaluation`. Returns (model, protocol) ->
+    written file; the folder is made even when nothing has curves (a DVC output).
+    """
+    from genrelab.models import file_slug
+
+    Path(curves_dir).mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for (model, protocol), detail in evaluation.details.items():
+        history = getattr(detail.estimator, "history_", None)
+        if history is not None:
+            paths[model, protocol] = Path(curves_dir) / f"{evaluation.approach}__{file_slug(model)}__{protocol}.csv"
+            history.to_csv(paths[model, protocol], index=False)
+    return paths
+
+
 def write_metrics(rows: list[dict] | pd.DataFrame, path: str | Path) -> dict:
     """DVC metrics JSON: ``{protocol: {level: {model: {accuracy, macro_f1}}}}`` for ``dvc metrics show``."""
     table = pd.DataFrame(rows)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from genrelab.data import audio, checks
 from genrelab.data.manifest import usable_tracks
@@ -90,8 +91,6 @@ def compute_embeddings(
     keys = {c: [_cache_key(t.md5, c, segment_seconds, hop_seconds) for t in tracks.itertuples()] for c in checkpoints}
     missing = [i for i in range(len(tracks)) if any(load_entry(cache / f"{keys[c][i]}.npz", ()) is None for c in checkpoints)]
     problems = []
-    from tqdm.auto import tqdm
-
     with tqdm(total=len(missing), desc="embeddings", unit="track", disable=not progress) as bar:
         for start in range(0, len(missing), batch_tracks):
             chunk = missing[start : start + batch_tracks]
@@ -107,10 +106,9 @@ def compute_embeddings(
     failed = {p.path for p in problems}
     kept = tracks[~tracks["path"].isin(failed)].reset_index(drop=True)
     kept_keys = {c: [k for k, path in zip(keys[c], tracks["path"]) if path not in failed] for c in checkpoints}
-    counts = {}
-    for checkpoint in checkpoints:
+    for checkpoint in checkpoints:  # the counts are the same for every checkpoint
         counts = _assemble(checkpoint, kept, [cache / f"{k}.npz" for k in kept_keys[checkpoint]], out_dir / checkpoint)
-    return EmbeddingRun(out_dir, len(kept), counts.get("segments", 0), counts.get("patches", 0),
+    return EmbeddingRun(out_dir, len(kept), counts["segments"], counts["patches"],
                         len(missing) - len(problems), tuple(problems))  # fmt: skip
 
 

@@ -16,19 +16,20 @@ def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models
                   metrics_path: Path = METRICS / "cnn.json", progress: bool = True):
     """The scratch and transfer CNNs under every protocol; writes models, learning curves and results."""
     from genrelab.approaches.cnn import run_cnn
-    from genrelab.evaluation.results import write_metrics, write_part, write_predictions
+    from genrelab.evaluation.results import write_curves, write_metrics, write_part, write_predictions
     from genrelab.features.spectrograms import load_segments
 
     _, splits = read_prepared()
     X, index = load_segments(spectrograms_dir)
     run = run_cnn(
         X, index, splits, params["cnn"],
-        protocols=available_protocols(splits, params["prepare"]["protocols"]), models_dir=models_dir, curves_dir=curves_dir,
+        protocols=available_protocols(splits, params["prepare"]["protocols"]), models_dir=models_dir,
         split_seed=params["prepare"]["seed"], test_fraction=params["prepare"]["test_fraction"], progress=progress,
     )  # fmt: skip
     for approach, evaluation in run.evaluations.items():
         write_part(evaluation.scores.to_dict("records"), approach, parts_dir)
         write_predictions(evaluation.predictions, approach, predictions_dir)
+        write_curves(evaluation, curves_dir)
     scores = run.scores
     write_metrics(scores.assign(model=scores["approach"] + "/" + scores["model"]), metrics_path)
     return run

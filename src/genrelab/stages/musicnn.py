@@ -17,11 +17,16 @@ def run_musicnn_stage(params: dict, *, embeddings_dir: Path = EMBEDDINGS, models
                       progress: bool = True) -> dict:
     """Every musicnn model under every protocol; writes models, learning curves and results.
 
-    Returns ``{approach: Evaluation}`` (the embeddings' segment and clip evaluations merged).
+    Returns :func:`genrelab.approaches.musicnn.run_musicnn`'s ``{approach: [Evaluation, ...]}``.
     """
     from genrelab.approaches.musicnn import run_musicnn
-    from genrelab.evaluation.results import PREDICTION_COLUMNS, write_metrics, write_part, write_predictions
-    from genrelab.models import file_slug
+    from genrelab.evaluation.results import (
+        PREDICTION_COLUMNS,
+        write_curves,
+        write_metrics,
+        write_part,
+        write_predictions,
+    )
 
     _, splits = read_prepared()
     runs = run_musicnn(
@@ -36,13 +41,9 @@ def run_musicnn_stage(params: dict, *, embeddings_dir: Path = EMBEDDINGS, models
         write_part(part.to_dict("records"), approach, parts_dir)
         predictions = [e.predictions for e in evaluations] or [pd.DataFrame(columns=PREDICTION_COLUMNS)]
         write_predictions(pd.concat(predictions, ignore_index=True), approach, predictions_dir)
-        scores.append(part)
         for evaluation in evaluations:
-            for (model, protocol), detail in evaluation.details.items():
-                history = getattr(detail.estimator, "history_", None)
-                if history is not None:
-                    curves_dir.mkdir(parents=True, exist_ok=True)
-                    history.to_csv(curves_dir / f"{approach}__{file_slug(model)}__{protocol}.csv", index=False)
+            write_curves(evaluation, curves_dir)
+        scores.append(part)
     curves_dir.mkdir(parents=True, exist_ok=True)  # a DVC output even when fine-tuning is off
     table = pd.concat(scores, ignore_index=True)
     write_metrics(table.assign(model=table["approach"] + "/" + table["model"]), metrics_path)
