@@ -81,7 +81,7 @@ def test_segment_bounds_refuse_an_empty_clip_clearly(n, seconds):
 @SLOW
 @given(y=signals(features.N_FFT, 2 * SR))
 def test_features_of_any_finite_clip_are_finite(y):
-    lengths, values = features._signal_features(y, SR, 30.0, "clip.wav")
+    lengths, values = features.signal_features(y, SR, 30.0, "clip.wav")
     assert lengths.tolist() == [len(y)] and values.shape == (1, len(features.FEATURE_COLUMNS))
     assert np.isfinite(values).all(), [c for c, v in zip(features.FEATURE_COLUMNS, values[0]) if not np.isfinite(v)]
 
@@ -89,7 +89,7 @@ def test_features_of_any_finite_clip_are_finite(y):
 @SLOW
 @given(y=signals(int(1.5 * SR), int(4.6 * SR)))
 def test_segment_features_of_any_finite_clip_are_finite(y):
-    lengths, values = features._signal_features(y, SR, 3.0, "clip.wav")
+    lengths, values = features.signal_features(y, SR, 3.0, "clip.wav")
     assert len(lengths) == len(segment_bounds(len(y), SR, 3.0))
     assert np.isfinite(values).all()
 
@@ -98,7 +98,7 @@ def test_segment_features_of_any_finite_clip_are_finite(y):
 @settings(max_examples=20, deadline=None)
 def test_features_refuse_a_clip_under_one_frame_naming_it(n):
     with pytest.raises(AudioError, match=r"blip\.wav: a segment of \d+ samples .* too short") as err:
-        features._signal_features(np.zeros(n, dtype=np.float32), SR, 30.0, "blip.wav")
+        features.signal_features(np.zeros(n, dtype=np.float32), SR, 30.0, "blip.wav")
     assert err.value.kind == "too_short"
 
 

@@ -268,6 +268,41 @@ class Compare(Section):
     top: Annotated[int, Field(ge=2)] = 3  # best approaches entering the paired tests
 
 
+SERVABLE_APPROACHES = ("audio_features", "musicnn_embeddings", "musicnn_finetune", "cnn_scratch")  # genrelab.inference.inputs
+RANK_COLUMNS = ("accuracy", "macro_f1", "ci_low")
+
+
+class Predict(Section):
+    """Which model ``genrelab predict`` ships (the export stage), and by what rule."""
+
+    approach: Literal["", *SERVABLE_APPROACHES] = ""  # empty: the rule picks
+    model: str = ""  # empty: the rule picks (a model name of results/scores.csv)
+    protocol: Literal["", *PROTOCOL_NAMES] = ""  # empty: the most honest protocol present
+    honesty: list[Literal[PROTOCOL_NAMES]] = Field(  # most honest first
+        default_factory=lambda: ["fault_filtered", "artist_grouped", "track_grouped", "random_segment"], min_length=1)
+    rank_by: list[Literal[RANK_COLUMNS]] = Field(default_factory=lambda: list(RANK_COLUMNS), min_length=1)
+    refit: bool = True  # refit on every ok track (true) or keep the protocol's fit (false)
+
+
+class Recommend(Section):
+    """The nearest-neighbour space of ``genrelab recommend`` and its evaluation."""
+
+    space: Literal["musicnn", "features57"] = "musicnn"
+    checkpoint: Literal[MUSICNN_CHECKPOINTS] = "MSD_musicnn"  # space musicnn: whose embedding
+    layer: Literal[MUSICNN_LAYERS] = "max_pool"
+    k: Positive = 5
+    examples: NonNegative = 3  # worked examples in the book, with audio players
+    excerpt_seconds: PositiveFloat = 8.0  # audio embedded per example player
+    jobs: Jobs = 2  # workers fingerprinting the corpus for the duplicate filter
+
+
+class Serve(Section):
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    host: str = "127.0.0.1"
+    max_upload_mb: PositiveFloat = 50.0
+    top: Positive = 5  # genres in the chart
+
+
 class Params(Section):
     data: Data = Field(default_factory=Data)
     prepare: Prepare = Field(default_factory=Prepare)
@@ -278,6 +313,9 @@ class Params(Section):
     cnn: Cnn = Field(default_factory=Cnn)
     musicnn: Musicnn = Field(default_factory=Musicnn)
     compare: Compare = Field(default_factory=Compare)
+    predict: Predict = Field(default_factory=Predict)
+    recommend: Recommend = Field(default_factory=Recommend)
+    serve: Serve = Field(default_factory=Serve)
 
 
 SECTIONS: dict[str, type[Section]] = {name: f.annotation for name, f in Params.model_fields.items()}

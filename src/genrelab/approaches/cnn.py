@@ -45,13 +45,10 @@ from genrelab.errors import DataError, GenrelabError
 from genrelab.evaluation.loop import Evaluation, concat_evaluations, evaluate
 from genrelab.evaluation.splits import segment_subsets
 from genrelab.models import ProbabilityClassifier, file_slug, model_path
+from genrelab.tensorflow_setup import import_tensorflow
 
-# TensorFlow's C++ start-up chatter drowns notebook output; a user's explicit setting wins.
-# It must be set before TensorFlow is first imported.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
+tf = import_tensorflow()  # without TensorFlow's C++ start-up lines, which drown notebook output
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 SCRATCH = "cnn_scratch"
 TRANSFER = "cnn_transfer"

@@ -38,6 +38,7 @@ N_BANDS = 32
 N_FFT = 2048
 HOP_LENGTH = 1024
 FMAX = 8000.0
+MAX_SHIFT_SECONDS = 1.0  # largest offset between two copies that is searched
 # Band power is smoothed over 5 frames (~0.2 s): a copy offset by half a frame then still has
 # nearly the same envelope (worst of 20 real clips: similarity 0.96 instead of 0.82).
 SMOOTH_FRAMES = 5
@@ -130,6 +131,41 @@ def cross_similarity(bands: Sequence[np.ndarray], max_lag: int) -> tuple[np.ndar
     return np.where(forward, best, best.T), np.where(forward, best_lag, -best_lag.T)
 
 
+def similarity_to(query: np.ndarray, bands: np.ndarray, max_lag: int) -> np.ndarray:
+    """Best normalised cross-correlation of one fingerprint with each of many, over frame lags.
+
+    The one-against-many form of :func:`cross_similarity` (same overlap rule and norms), for
+    asking whether a new file duplicates a corpus track.
+
+    Parameters
+    ----------
+    query : float32 (n_frames, n_bands), :attr:`Fingerprint.bands` of the new file (its first T frames count).
+    bands : float32 (N, T, n_bands), the corpus fingerprints zero-padded to T frames.
+    max_lag : largest offset tried, in frames, in both directions.
+
+    Returns float32 (N,), in [-1, 1].
+    """
+    n, t, d = bands.shape
+    # A longer query is cut to the corpus length: copies are searched within max_lag of the start.
+    q = np.zeros((t, d), dtype=np.float32)
+    q[: min(t, len(query))] = query[:t]
+    x = np.ascontiguousarray(bands, dtype=np.float32)
+    q_energy = np.r_[0.0, np.cumsum(np.einsum("td,td->t", q, q, dtype=np.float64))]
+    x_energy = np.zeros((n, t + 1))
+    np.cumsum(np.einsum("ntd,ntd->nt", x, x, dtype=np.float64), axis=1, out=x_energy[:, 1:])
+    best = np.full(n, -np.inf, dtype=np.float32)
+    for lag in range(-min(max_lag, t - 1), min(max_lag, t - 1) + 1):
+        # frame f of the query meets frame f + lag of each corpus print
+        qa, xa = (q[: t - lag], x[:, lag:]) if lag >= 0 else (q[-lag:], x[:, : t + lag])
+        dots = xa.reshape(n, -1) @ qa.reshape(-1)
+        if lag >= 0:
+            norms = np.sqrt(q_energy[t - lag] * (x_energy[:, t] - x_energy[:, lag]))
+        else:
+            norms = np.sqrt((q_energy[t] - q_energy[-lag]) * x_energy[:, t + lag])
+        best = np.maximum(best, (dots / np.maximum(norms, 1e-12)).astype(np.float32))
+    return best
+
+
 def pair_similarity(a: np.ndarray, b: np.ndarray, lag: int) -> float:
     """Cosine similarity of fingerprint bands ``a`` and ``b`` (n_frames, n_bands) over the frames
     that overlap when frame t of ``a`` meets frame t + ``lag`` of ``b``: one entry of
@@ -148,7 +184,7 @@ def find_duplicates(
     root: str | Path,
     *,
     near_threshold: float = 0.9,
-    max_shift_seconds: float = 1.0,
+    max_shift_seconds: float = MAX_SHIFT_SECONDS,
     sr: int = audio.DEFAULT_SR,
     jobs: int = 1,
     progress: bool = True,

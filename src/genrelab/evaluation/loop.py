@@ -316,7 +316,7 @@ def _cv_folds(y, groups, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.n
     return list(splitter.split(np.zeros((len(y), 1), dtype=np.int8), y, groups))
 
 
-def _fit(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
+def fit_with_groups(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
     """Fit, handing the CV groups (``None`` for random_segment) to a search or to an estimator
     that takes them, so its inner splits are grouped like the protocol."""
     if isinstance(estimator, SEARCHES) or "groups" in inspect.signature(estimator.fit).parameters:
@@ -333,13 +333,13 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds,
     cv_scores = []
     for fit_idx, val_idx in folds:
         rows_fit, rows_val = train[fit_idx], train[val_idx]
-        model = _fit(factory(), X[rows_fit], y[rows_fit], None if groups is None else groups[fit_idx])
+        model = fit_with_groups(factory(), X[rows_fit], y[rows_fit], None if groups is None else groups[fit_idx])
         cv_scores.append(float(np.mean(model.predict(X[rows_val]) == y[rows_val])))
 
     estimator = factory()
     X_train = X[train]  # one copy, for the fit and the training accuracy
     start = time.perf_counter()
-    _fit(estimator, X_train, y[train], groups)
+    fit_with_groups(estimator, X_train, y[train], groups)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     proba = estimator.predict_proba(X[test])

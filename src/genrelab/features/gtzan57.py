@@ -450,7 +450,7 @@ def track_features(path: str | Path, segment_seconds: float = CLIP_SECONDS) -> t
     AudioError : the file cannot be decoded or is too short (naming it).
     """
     y, sr = audio.load(path, sr=SR)
-    return _signal_features(y, sr, segment_seconds, path)
+    return signal_features(y, sr, segment_seconds, path)
 
 
 def tracks_features(
@@ -467,10 +467,10 @@ def tracks_features(
     ``{segment_seconds: (lengths, features)}`` for each requested length, as :func:`track_features`.
     """
     y, sr = audio.load(path, sr=SR)
-    return {seconds: _signal_features(y, sr, seconds, path) for seconds in segment_seconds}
+    return {seconds: signal_features(y, sr, seconds, path) for seconds in segment_seconds}
 
 
-def _signal_features(y: np.ndarray, sr: int, segment_seconds: float, path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def signal_features(y: np.ndarray, sr: int, segment_seconds: float, path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Lengths (n_segments,) and features (n_segments, 57) of decoded audio ``y`` (float32 (n,), at ``sr``)
     cut into ``segment_seconds`` segments; ``path`` names the file in errors."""
     bounds = segment_bounds(len(y), sr, segment_seconds)

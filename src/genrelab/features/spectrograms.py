@@ -385,16 +385,22 @@ def _track_spectrograms(
 
 def _compute_track(path: Path, settings: SpectrogramSettings) -> tuple[np.ndarray, np.ndarray]:
     """Segment spectrograms (n_segments, n_mels, n_frames) and clip spectrogram (n_mels, n_clip_frames)."""
+    y, _ = audio.load(path, sr=settings.sr)
+    n = settings.clip_samples
+    clip = log_mel(y[:n] if len(y) >= n else np.pad(y, (0, n - len(y))), settings)
+    return segment_spectrograms(y, settings), clip
+
+
+def segment_spectrograms(y: np.ndarray, settings: SpectrogramSettings) -> np.ndarray:
+    """The log-mel spectrogram of each segment of mono audio ``y`` (float32 (n,), at ``settings.sr``):
+    float32 (n_segments, n_mels, n_frames), segments cut by :func:`genrelab.features.segments.segment_bounds`."""
     from genrelab.features.segments import segment_bounds
 
-    y, sr = audio.load(path, sr=settings.sr)
-    bounds = segment_bounds(len(y), sr, settings.segment_seconds)
+    bounds = segment_bounds(len(y), settings.sr, settings.segment_seconds)
     segments = np.empty((len(bounds), settings.n_mels, settings.n_frames), dtype=np.float32)
     for k, (start, stop) in enumerate(bounds):
         segments[k] = _fit_frames(log_mel(y[start:stop], settings), settings.n_frames, settings.top_db)
-    n = settings.clip_samples
-    clip = log_mel(y[:n] if len(y) >= n else np.pad(y, (0, n - len(y))), settings)
-    return segments, clip
+    return segments
 
 
 def _fit_frames(S: np.ndarray, n_frames: int, top_db: float) -> np.ndarray:

@@ -36,8 +36,6 @@ import numpy as np
 from genrelab.config import MUSICNN_CHECKPOINTS
 from genrelab.errors import GenrelabError
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow's first import
-
 CHECKPOINTS = MUSICNN_CHECKPOINTS
 N_FRAMES = 187  # 3 s patches at 16 kHz, hop 256
 N_MELS = 96
@@ -110,6 +108,9 @@ def load_model(checkpoint: str):
     Returns a Keras model from float32 patches ``(batch, 187, 96)`` to the dict of outputs in the
     module docstring.
     """
+    from genrelab.tensorflow_setup import import_tensorflow
+
+    import_tensorflow()
     model, variables = (_musicnn if architecture(checkpoint) == "musicnn" else _vgg)(dataset(checkpoint))
     _load_checkpoint(model, variables, checkpoint)
     return model

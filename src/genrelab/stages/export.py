@@ -1,0 +1,20 @@
+"""The ``export`` stage: ships the model ``genrelab predict`` uses and the recommender index (no chapter:
+``genrelab export``; the ``recommend`` chapter reports on both)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genrelab.stages.common import INTERIM, METRICS, write_json
+
+
+def run_export_stage(params: dict, *, metrics_path: Path = METRICS / "export.json", progress: bool = True):
+    """:func:`genrelab.inference.export.run_export` with the stage's metrics."""
+    from genrelab.inference.export import run_export
+
+    result = run_export(params, interim_dir=INTERIM, progress=progress)
+    card = result.card
+    write_json({"approach": card["approach"], "model": card["model"], "protocol": card["protocol"],
+                "refit": card["refit"], "trained_on_tracks": card["trained_on_tracks"], **card["test"],
+                "recommend_tracks": card["recommend"]["tracks"]}, metrics_path)  # fmt: skip
+    return result
