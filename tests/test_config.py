@@ -58,11 +58,12 @@ def test_every_section_is_checked_by_the_one_schema(tmp_path):
     from genrelab.config import SECTIONS
 
     assert list(SECTIONS) == ["data", "prepare", "features", "audio_models", "spectrograms", "image_models", "cnn",
-                              "musicnn", "compare", "predict", "recommend", "serve"]  # fmt: skip
+                              "musicnn", "compare", "predict", "recommend", "serve", "parallel"]  # fmt: skip
     for text, message in [
         ("predict:\n  approach: spectrogram_hog\n", r"'predict.approach' must be one of '', 'audio_features'"),
         ("predict:\n  honesty: []\n", r"'predict.honesty' must have at least 1 item"),
         ("serve:\n  port: 0\n", r"'serve.port' must be greater than or equal to 1, got 0"),
+        ("parallel:\n  backend: spark\n", r"'parallel.backend' must be one of 'loky', 'threads' or 'dask', got 'spark'"),
         ("cnn:\n  scratch:\n    epoch: 3\n", r"unknown key 'cnn.scratch.epoch'. Did you mean 'epochs'\?"),
         ("cnn:\n  transfer:\n    backbone: resnet\n", r"'cnn.transfer.backbone' must be one of 'mobilenetv2', 'efficientnetb0' or 'vgg19', got 'resnet'"),
         ("compare:\n  top: 1\n", r"'compare.top' must be greater than or equal to 2, got 1"),

@@ -38,8 +38,8 @@ def test_any_other_exception_is_a_bug_and_stops_the_map(jobs):
 
 
 def test_unknown_backend_and_empty_input():
-    with pytest.raises(GenrelabError, match="backend must be one of loky, threads"):
-        map_tracks(explode, [(1,)], backend="dask", progress=False)
+    with pytest.raises(GenrelabError, match="backend must be one of loky, threads, dask, got 'spark'"):
+        map_tracks(explode, [(1,)], backend="spark", progress=False)
     assert map_tracks(explode, [], jobs=2, progress=False) == []
 
 

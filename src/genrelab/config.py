@@ -303,6 +303,13 @@ class Serve(Section):
     top: Positive = 5  # genres in the chart
 
 
+class Parallel(Section):
+    """Where the per-track work (features, spectrograms, embeddings, fingerprints) runs (genrelab.parallel)."""
+
+    backend: Literal["loky", "threads", "dask"] = "loky"
+    dask_scheduler: str = ""  # empty: a LocalCluster of the stage's jobs on this machine; else a scheduler address
+
+
 class Params(Section):
     data: Data = Field(default_factory=Data)
     prepare: Prepare = Field(default_factory=Prepare)
@@ -316,6 +323,7 @@ class Params(Section):
     predict: Predict = Field(default_factory=Predict)
     recommend: Recommend = Field(default_factory=Recommend)
     serve: Serve = Field(default_factory=Serve)
+    parallel: Parallel = Field(default_factory=Parallel)
 
 
 SECTIONS: dict[str, type[Section]] = {name: f.annotation for name, f in Params.model_fields.items()}

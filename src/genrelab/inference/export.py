@@ -77,6 +77,7 @@ def run_export(params: dict, *, scores_path: Path = Path("results/scores.csv"), 
     from genrelab import models
     from genrelab.inference.inputs import complete_features
     from genrelab.inference.recommend import RecommendIndex, corpus_vectors, space_settings
+    from genrelab.parallel import configured
     from genrelab.stages.common import read_prepared
 
     p = params["predict"]
@@ -99,8 +100,9 @@ def run_export(params: dict, *, scores_path: Path = Path("results/scores.csv"), 
     ids, vectors = corpus_vectors(space, features_dir=features_dir, embeddings_dir=embeddings_dir)
     tracks = _track_table(manifest, splits, ids)
     keep = np.isin(ids, tracks["track_id"].to_numpy(dtype=object))
-    index = RecommendIndex(space, str(params["data"]["root"]), tracks, vectors[keep],
-                           _fingerprints(tracks, params["data"]["root"], params["recommend"]["jobs"], progress),
+    with configured(params["parallel"]):
+        prints = _fingerprints(tracks, params["data"]["root"], params["recommend"]["jobs"], progress)
+    index = RecommendIndex(space, str(params["data"]["root"]), tracks, vectors[keep], prints,
                            params["prepare"]["near_duplicate_threshold"])  # fmt: skip
     joblib.dump(index, out_dir / INDEX, compress=3)
 

@@ -18,14 +18,16 @@ def run_embeddings(params: dict, *, out_dir: Path = EMBEDDINGS, cache_dir: Path 
     """
     from genrelab.data.checks import write_problems
     from genrelab.data.manifest import read_manifest
+    from genrelab.parallel import configured
     from genrelab.pretrained.embeddings import compute_embeddings
 
     p = params["musicnn"]
-    result = compute_embeddings(
-        read_manifest(INTERIM / "manifest.csv"), params["data"]["root"], out_dir,
-        checkpoints=p["checkpoints"], segment_seconds=params["prepare"]["segment_seconds"],
-        hop_seconds=p["published"]["hop_seconds"], cache_dir=cache_dir, jobs=p["jobs"], progress=progress,
-    )  # fmt: skip
+    with configured(params["parallel"]):
+        result = compute_embeddings(
+            read_manifest(INTERIM / "manifest.csv"), params["data"]["root"], out_dir,
+            checkpoints=p["checkpoints"], segment_seconds=params["prepare"]["segment_seconds"],
+            hop_seconds=p["published"]["hop_seconds"], cache_dir=cache_dir, jobs=p["jobs"], progress=progress,
+        )  # fmt: skip
     write_problems(result.problems, out_dir / "problems.csv")
     write_json({"tracks": result.n_tracks, "segments": result.n_segments, "patches": result.n_patches,
                 "tracks_computed": result.computed, "failed_files": len(result.problems),

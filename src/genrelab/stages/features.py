@@ -29,15 +29,17 @@ def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Pa
     from genrelab.data.checks import write_problems
     from genrelab.data.manifest import read_manifest, usable_tracks
     from genrelab.features.gtzan57 import duplicate_feature_rows, extract_tables, split_filenames
+    from genrelab.parallel import configured
 
     manifest = usable_tracks(read_manifest(INTERIM / "manifest.csv"))
     paths = [Path(params["data"]["root"]) / p for p in manifest["path"]]
     genre_of = manifest.set_index("track_id")["genre"]
     seconds = {"clip": 30.0, "segment": params["prepare"]["segment_seconds"]}
     out_dir.mkdir(parents=True, exist_ok=True)
-    extracted = extract_tables(paths, segment_seconds=(seconds["clip"], seconds["segment"]),
-                               jobs=params["features"]["jobs"], cache_dir=cache_dir, progress=progress,
-                               min_seconds=seconds["segment"])  # fmt: skip
+    with configured(params["parallel"]):
+        extracted = extract_tables(paths, segment_seconds=(seconds["clip"], seconds["segment"]),
+                                   jobs=params["features"]["jobs"], cache_dir=cache_dir, progress=progress,
+                                   min_seconds=seconds["segment"])  # fmt: skip
     write_problems(extracted.problems, out_dir / "problems.csv")
     tables, metrics = {}, {"failed_files": len(extracted.failed)}
     for level, name in TABLES.items():

@@ -35,6 +35,7 @@ def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = M
     from genrelab.data.manifest import usable_tracks
     from genrelab.data.sources.registry import get
     from genrelab.evaluation.splits import make_splits
+    from genrelab.parallel import configured
 
     data, prep = params["data"], params["prepare"]
     root, source = Path(data["root"]), data["source"]
@@ -42,7 +43,9 @@ def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = M
     manifest, problems = build_manifest(
         root, source, segment_seconds=prep["segment_seconds"], metadata=metadata, jobs=jobs, progress=progress
     )
-    duplicates = find_duplicates(manifest, root, near_threshold=prep["near_duplicate_threshold"], jobs=jobs, progress=progress)
+    with configured(params["parallel"]):
+        duplicates = find_duplicates(manifest, root, near_threshold=prep["near_duplicate_threshold"], jobs=jobs,
+                                     progress=progress)  # fmt: skip
     usable = usable_tracks(manifest)
     ok_ids = usable["track_id"]
     notes = []

@@ -20,13 +20,15 @@ def run_spectrograms(params: dict, *, out_dir: Path = SPECTROGRAMS, cache_dir: P
     from genrelab.data.checks import write_problems
     from genrelab.data.manifest import read_manifest
     from genrelab.features.spectrograms import compute_spectrograms
+    from genrelab.parallel import configured
 
     manifest = read_manifest(INTERIM / "manifest.csv")
-    result = compute_spectrograms(
-        manifest, params["data"]["root"], out_dir,
-        segment_seconds=params["prepare"]["segment_seconds"], cache_dir=cache_dir, progress=progress,
-        strict=strict, **params["spectrograms"],
-    )  # fmt: skip
+    with configured(params["parallel"]):
+        result = compute_spectrograms(
+            manifest, params["data"]["root"], out_dir,
+            segment_seconds=params["prepare"]["segment_seconds"], cache_dir=cache_dir, progress=progress,
+            strict=strict, **params["spectrograms"],
+        )  # fmt: skip
     write_problems(result.problems, out_dir / "problems.csv")
     write_json({"tracks": result.n_tracks, "segments": result.n_segments, "failed_files": len(result.problems),
                  "segment_shape": list(result.segment_shape), "clip_shape": list(result.clip_shape)}, metrics_path)
