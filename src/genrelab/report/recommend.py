@@ -33,6 +33,13 @@ def plot_precision(table: pd.DataFrame, title: str = "") -> plt.Figure:
     return fig
 
 
+def precision_pivot(table: pd.DataFrame) -> pd.DataFrame:
+    """Precision (%) per query set, without and with the filter, and the drop."""
+    wide = table.pivot_table(index="queries", columns="artist_filter", values="precision", sort=False) * 100
+    wide.columns = ["no filter", "artist filter"]
+    return wide.assign(drop=wide["no filter"] - wide["artist filter"]).round(1)
+
+
 def example_queries(index, splits: pd.DataFrame, protocol: str, n: int) -> list[int]:
     """``n`` test tracks of ``protocol`` in distinct genres (the first test track of each genre, in order)."""
     tracks = index.tracks
@@ -69,8 +76,8 @@ def example_html(index, position: int, k: int, seconds: float) -> str:
         )  # fmt: skip
 
     head = "<tr><th>track</th><th>genre</th><th>artist</th><th>distance</th><th>listen</th></tr>"
-    plain = index.query(index.vectors[position], k + 1)
-    plain = plain[plain["track_id"] != query["track_id"]].head(k)
+    itself = np.arange(len(index.tracks)) == position
+    plain = index.query(index.vectors[position], k, itself)
     filtered = index.query(index.vectors[position], k, index.corpus_exclusions(position))
     return (f"<p><b>{html.escape(query['track_id'])}</b> ({html.escape(query['genre'])}, {html.escape(query['artist'])}) "
             f"{audio_player(root / query['path'], seconds)}</p>"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from genrelab.stages.common import METRICS, read_prepared, write_json
 
 PRECISION = Path("results/recommend_precision.csv")
@@ -31,9 +29,3 @@ def run_recommend_stage(params: dict, *, predict_dir: Path = Path("models/predic
                 for row in table.itertuples()}, metrics_path)  # fmt: skip
     return predictor, index, table
 
-
-def precision_pivot(table: pd.DataFrame) -> pd.DataFrame:
-    """Precision (%) per query set, without and with the filter, and the drop."""
-    wide = table.pivot_table(index="queries", columns="artist_filter", values="precision", sort=False) * 100
-    wide.columns = ["no filter", "artist filter"]
-    return wide.assign(drop=wide["no filter"] - wide["artist filter"]).round(1)
