@@ -60,12 +60,9 @@ def tiny_params(params: dict) -> dict:
     return params
 
 
-@pytest.fixture(scope="session")
-def built_project(tmp_path_factory) -> Path:
-    """A scratch copy of the project (tracked and new files) where `dvc repro` ran on a tiny corpus."""
-    from genrelab.data.datacheck import write_pin
-
-    work = tmp_path_factory.mktemp("project")
+def scratch_project(tmp_path_factory, name: str) -> Path:
+    """A copy of the project's tracked and new files (no tests, no benchmarks) in a fresh git repository."""
+    work = tmp_path_factory.mktemp(name)
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.splitlines()
     for rel in files:
@@ -74,11 +71,45 @@ def built_project(tmp_path_factory) -> Path:
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, work / rel)
     subprocess.run(["git", "init", "-q"], cwd=work, check=True)
+    return work
+
+
+def run_in(work: Path, *commands: list[str]) -> None:
+    """Run each command in ``work`` with the pipeline's environment; a failure shows its output's tail."""
+    for cmd in commands:
+        result = subprocess.run(cmd, cwd=work, env=pipeline_env(), capture_output=True, text=True)
+        assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """A scratch copy of the project (tracked and new files) where `dvc repro` ran on a tiny corpus."""
+    from genrelab.data.datacheck import write_pin
+
+    work = scratch_project(tmp_path_factory, "project")
     params = yaml.safe_load((work / "params.yaml").read_text())
     (work / "params.yaml").write_text(yaml.safe_dump(tiny_params(params), sort_keys=False))
     write_pin(work / "data.dvc", TINY_DEMO)
-    for cmd in ([str(BIN / "python"), "-m", "genrelab.data.datacheck", "data.dvc", "--generate", "data/raw"],
-                [str(BIN / "dvc"), "repro"]):
-        result = subprocess.run(cmd, cwd=work, env=pipeline_env(), capture_output=True, text=True)
-        assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    run_in(work, [str(BIN / "python"), "-m", "genrelab.data.datacheck", "data.dvc", "--generate", "data/raw"],
+           [str(BIN / "dvc"), "repro"])  # fmt: skip
     return work
+
+
+FMA_PROTOCOLS = ["random_segment", "track_grouped", "artist_grouped", "fma_official"]
+
+
+@pytest.fixture(scope="session")
+def built_fma_project(tmp_path_factory) -> tuple[Path, object]:
+    """The whole study (`dvc repro`, book included) with ``data.source: fma`` on an FMA-shaped corpus
+    (:mod:`fma_fixture`) in ``data/raw``, in the tiny profile; returns the project and the fixture."""
+    from fma_fixture import write_fma_corpus
+
+    work = scratch_project(tmp_path_factory, "fma_project")
+    params = tiny_params(yaml.safe_load((work / "params.yaml").read_text()))
+    params["data"].update(source="fma", root="data/raw", fma_subset="small", fma_metadata="")
+    params["prepare"]["protocols"] = FMA_PROTOCOLS
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (work / "data.dvc").unlink()  # it pins the demo corpus; here data/raw is a plain dependency
+    fixture = write_fma_corpus(work / "data" / "raw", tracks_per_genre=6, seconds=9.0)
+    run_in(work, [str(BIN / "dvc"), "repro"])
+    return work, fixture

@@ -71,7 +71,7 @@ def test_every_section_is_checked_by_the_one_schema(tmp_path):
         ("image_models:\n  hog:\n    pixels_per_cell: [9, 0]\n", r"'image_models.hog.pixels_per_cell' \(item 1\) must be greater than or equal to 1"),
         ("features:\n  jobs: 0\n", r"'features.jobs' must be a positive number of workers, or -1 for one per core, got 0"),
         ("prepare:\n  protocols: [random_segment, leaky]\n", r"'prepare.protocols' \(item 1\) must be one of"),
-        ("data:\n  source: fma\n", r"'data.source' must be one of 'demo', 'gtzan' or 'folder', got 'fma'"),
+        ("data:\n  source: mtg\n", r"'data.source' must be one of 'demo', 'gtzan', 'fma' or 'folder', got 'mtg'"),
         ("musicnn:\n  checkpoints: [MSD_big]\n", r"'musicnn.checkpoints' \(item 0\) must be one of 'MSD_musicnn'"),
         ("musicnn:\n  checkpoints: [MSD_vgg]\n  layers: [max_pool]\n  published: {enabled: false}\n",
          r"'musicnn.layers' names layers none of the checkpoints"),

@@ -97,7 +97,7 @@ def test_gtzan_root_without_genre_folders_is_refused(tmp_path):
 
 
 def test_unknown_source_and_missing_root_are_refused(tmp_path):
-    with pytest.raises(DataError, match="data.source must be one of demo, gtzan, folder; got 'kaggle'"):
+    with pytest.raises(DataError, match="data.source must be one of demo, gtzan, fma, folder; got 'kaggle'"):
         datasets.find_tracks(tmp_path, "kaggle")
     with pytest.raises(DataError, match="nowhere: no such folder"):
         datasets.find_tracks(tmp_path / "nowhere", "folder")

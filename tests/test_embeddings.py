@@ -56,9 +56,13 @@ def test_embeddings_follow_the_segments_skip_broken_files_and_are_cached(tmp_pat
     patches, patch_index = load_embeddings(tmp_path / "out", "MSD_musicnn", "taggram", patches=True)
     assert patches.shape[1] == 50 and list(patch_index.columns) == ["track_id", "patch", "genre"]
 
-    again = compute_embeddings(manifest, tmp_path / "raw", tmp_path / "out2", cache_dir=tmp_path / "cache", progress=False)
+    again = compute_embeddings(manifest, tmp_path / "raw", tmp_path / "out2", cache_dir=tmp_path / "cache",
+                               shard_tracks=2, progress=False)  # fmt: skip
     assert again.computed == 0  # every usable track came from the cache
-    np.testing.assert_array_equal(load_embeddings(tmp_path / "out2", "MSD_musicnn", "max_pool")[0], X)
+    assert len(list((tmp_path / "out2" / "MSD_musicnn" / "segments").glob("part-*.parquet"))) == 2  # 3 tracks, 2 a shard
+    X2, index2 = load_embeddings(tmp_path / "out2", "MSD_musicnn", "max_pool")
+    np.testing.assert_array_equal(X2, X)
+    pd.testing.assert_frame_equal(index2, index)
 
 
 def test_missing_embeddings_name_the_stage(tmp_path):

@@ -16,15 +16,15 @@ from genrelab.errors import DataError
 
 def test_the_registry_and_the_params_schema_name_the_same_sources():
     allowed = typing.get_args(config.Data.model_fields["source"].annotation)
-    assert tuple(registry.SOURCES) == allowed == ("demo", "gtzan", "folder")
+    assert tuple(registry.SOURCES) == allowed == ("demo", "gtzan", "fma", "folder")
     for name, source in registry.SOURCES.items():
         assert source.name == name and source.layout.startswith("ROOT/") and source.description
-    assert [s.synthetic for s in registry.SOURCES.values()] == [True, False, False]
+    assert [s.synthetic for s in registry.SOURCES.values()] == [True, False, False, False]
 
 
 def test_unknown_source_names_the_known_ones():
-    with pytest.raises(DataError, match="data.source must be one of demo, gtzan, folder; got 'fma'"):
-        registry.get("fma")
+    with pytest.raises(DataError, match="data.source must be one of demo, gtzan, fma, folder; got 'mtg'"):
+        registry.get("mtg")
 
 
 def test_a_gtzan_root_is_recognised_and_its_genre_folders_found(tmp_path):
@@ -59,4 +59,4 @@ def test_gtzan_metadata_from_the_data_section(shared_data):
     assert meta.split_name == "fault_filtered" and len(meta.official_split) == 930 and meta.notes == ()
     bare = Gtzan().metadata(shared_data / "gtzan-mini", {})
     assert bare.artists is None and bare.index is None and bare.official_split is None
-    assert bare.notes == ("The fault_filtered protocol needs data.gtzan_splits; it is skipped here.",)
+    assert bare.notes == ()  # a missing official split is the prepare stage's note (splits.official_notes)

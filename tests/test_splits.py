@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from genrelab.errors import DataError
-from genrelab.evaluation.splits import cv_groups, make_splits, segment_subsets
+from genrelab.evaluation.splits import cv_groups, make_splits, official_notes, segment_subsets
 
 
 def manifest(n_genres=4, artists_per_genre=4, tracks_per_artist=3):
@@ -50,9 +50,19 @@ def test_fault_filtered_only_with_lists():
     s = make_splits(m)
     assert "fault_filtered" not in s.columns
     lists = {"g0.00000": "train", "g0.00001": "valid", "g1.00000": "test"}
-    s = make_splits(m, fault_filtered=lists)
+    s = make_splits(m, official={"fault_filtered": lists})
     ff = s.set_index("track_id")["fault_filtered"]
     assert ff["g0.00001"] == "valid" and ff["g1.00000"] == "test" and ff["g2.00000"] == "excluded"
+    assert "fma_official" not in s.columns  # asked for by default, given by no source here
+
+
+def test_official_notes_name_what_is_missing_and_what_is_not_asked_for():
+    asked = ["artist_grouped", "fault_filtered"]
+    assert official_notes(asked, {}) == ["The fault_filtered protocol needs GTZAN with data.gtzan_splits set; "
+                                         "it is skipped here."]
+    fma = official_notes(asked, {"fma_official": {}}, "fma_official")
+    assert len(fma) == 2 and "add it to prepare.protocols" in fma[1]
+    assert official_notes(["fma_official"], {"fma_official": {}}, "fma_official") == []
 
 
 def test_segment_subsets_random_splits_tracks_grouped_does_not():

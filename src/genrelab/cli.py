@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the embeddings stage: musicnn embeddings of every usable track",
         description="Run the musicnn checkpoints of params.yaml's `musicnn.checkpoints` on every usable "
         "track of the manifest: one row per study segment and one per sliding 3 s patch, into "
-        "data/embeddings/<checkpoint>/ (float32 .npy + index .csv). Cached per track in "
+        "data/embeddings/<checkpoint>/{segments,patches}/ (Parquet shards, a float32 column per layer). Cached per track in "
         ".cache/embeddings. A track that fails to decode is left out and listed in "
         "data/embeddings/problems.csv. Exit status: 0 all written, 1 some tracks failed, 2 nothing "
         "usable or a usage error (for example the musicnn wheel missing).",

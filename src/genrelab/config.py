@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from genrelab.errors import GenrelabError
 
-PROTOCOL_NAMES = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered")
+PROTOCOL_NAMES = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered", "fma_official")
 BACKBONE_NAMES = ("mobilenetv2", "efficientnetb0", "vgg19")
 # Input sides (px) ImageNet weights were published for; a backbone not listed takes any side.
 IMAGENET_SIZES = {"mobilenetv2": (96, 128, 160, 192, 224)}
@@ -59,12 +59,15 @@ class Section(BaseModel):
 
 
 class Data(Section):
-    source: Literal["demo", "gtzan", "folder"] = "demo"
+    source: Literal["demo", "gtzan", "fma", "folder"] = "demo"
     root: str = "data/raw"
     # GTZAN metadata: paths may be empty, then the matching feature is off.
     gtzan_index: str = ""  # mirdata-style md5 index (json)
     gtzan_artists: str = ""  # Sturm's artist index (txt)
     gtzan_splits: str = ""  # folder with {train,valid,test}_filtered.txt
+    # FMA: which subset of tracks.csv, and where tracks.csv is (empty: ROOT/fma_metadata/tracks.csv).
+    fma_subset: Literal["small", "medium", "large", "full"] = "small"
+    fma_metadata: str = ""
     # Optional public feature tables used in place of extracted features.
     public_features_30s: str = ""
     public_features_3s: str = ""
@@ -80,6 +83,7 @@ class Prepare(Section):
 
 class Features(Section):
     jobs: Jobs = 2
+    shard_tracks: Positive = 1000  # tracks per Parquet shard of the tables (bounds the stage's memory)
 
 
 class AudioModels(Section):
@@ -242,6 +246,7 @@ class Musicnn(Section):
     seed: int = 42
     cv_folds: NonNegative = 0  # CV inside the training tracks (0: off, the test split is reported)
     jobs: Jobs = 2  # workers decoding audio for the embeddings
+    shard_tracks: Positive = 1000  # tracks per Parquet shard of the embedding tables
     models: ModelMap = {"logreg_l2": {"C": 1.0}, "svm_rbf": {"C": 10.0}, "mlp": {"hidden_layer_sizes": [256], "alpha": 0.01}}
     published: Published = Field(default_factory=Published)
     finetune: FineTune = Field(default_factory=FineTune)
@@ -279,7 +284,8 @@ class Predict(Section):
     model: str = ""  # empty: the rule picks (a model name of results/scores.csv)
     protocol: Literal["", *PROTOCOL_NAMES] = ""  # empty: the most honest protocol present
     honesty: list[Literal[PROTOCOL_NAMES]] = Field(  # most honest first
-        default_factory=lambda: ["fault_filtered", "artist_grouped", "track_grouped", "random_segment"], min_length=1)
+        default_factory=lambda: ["fault_filtered", "fma_official", "artist_grouped", "track_grouped", "random_segment"],
+        min_length=1)
     rank_by: list[Literal[RANK_COLUMNS]] = Field(default_factory=lambda: list(RANK_COLUMNS), min_length=1)
     refit: bool = True  # refit on every ok track (true) or keep the protocol's fit (false)
 

@@ -1,10 +1,11 @@
 """Finding a corpus's tracks, reading GTZAN's metadata, checking a folder, and the manifest.
 
 The layouts (the ``data.source`` parameter) and what each source knows about its tracks are
-the modules of :mod:`genrelab.data.sources`; this module scans their genre folders.
+the modules of :mod:`genrelab.data.sources`; this module scans genre folders for them.
 
-A track's genre is the name of its folder and its id is its file name without extension; two files
-with the same id stop the scan with a :class:`DataError` naming both.
+A track's genre is the name of its folder (or what its source's metadata say, for FMA) and its id
+is its file name without extension; two files with the same id stop the scan with a
+:class:`DataError` naming both.
 
 Reported, never skipped silently: files in a genre folder that are not audio, hidden files in a
 genre folder (``.DS_Store``, macOS ``._name.wav`` shadows), genre folders without audio, folders
@@ -77,18 +78,36 @@ class IndexEntry(NamedTuple):
 # Finding tracks
 
 
-def find_tracks(root: str | Path, source: str = "folder") -> Corpus:
+class Scan(NamedTuple):
+    """What a source's :meth:`~genrelab.data.sources.base.Source.scan` found under a corpus root."""
+
+    audio_dir: Path  # the folder it scanned
+    tracks: list[Track]
+    problems: list[Problem]
+    unlabelled: list[Track]  # audio files the study cannot label (genre "")
+
+
+def find_tracks(root: str | Path, source: str = "folder", metadata: Metadata | None = None) -> Corpus:
     """Scan the corpus under ``root`` laid out as ``source`` (a name of :mod:`genrelab.data.sources.registry`).
 
-    Reads directory entries only, not audio. Raises :class:`DataError` for an unknown source, a
-    missing folder, a GTZAN root without genre folders, or two files with the same track id.
+    Reads directory entries (and a source's metadata, which label FMA's files), not audio.
+    ``metadata``: what the source knows (default: what it reads without params). Raises :class:`DataError` for an
+    unknown source, a missing folder, a GTZAN root without genre folders, or two files with the
+    same track id.
     """
     from genrelab.data.sources.registry import get
 
     root, layout = Path(root), get(source)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder. Expected a corpus laid out as {layout.layout} (check data.root).")
-    audio_dir = layout.audio_dir(root)
+    scan = layout.scan(root, metadata)
+    tracks = sorted(scan.tracks, key=lambda t: (t.genre, t.track_id))
+    _refuse_colliding_ids(root, tracks + scan.unlabelled)
+    return Corpus(root, source, _rel(root, scan.audio_dir), tuple(tracks), tuple(scan.problems), tuple(scan.unlabelled))
+
+
+def scan_genre_folders(root: Path, audio_dir: Path) -> Scan:
+    """``audio_dir/<genre>/<file>``: the genre is the folder's name."""
     tracks, problems, unlabelled = [], [], []
     for entry in sorted(audio_dir.iterdir()):
         if entry.is_dir() and not entry.name.startswith("."):
@@ -99,27 +118,17 @@ def find_tracks(root: str | Path, source: str = "folder") -> Corpus:
             unlabelled.append(Track(entry.stem, "", _rel(root, entry)))
             problems.append(Problem(_rel(root, entry), "misplaced", "audio file outside any genre folder (no label)",
                                     "not in the study; move it into a <genre>/ folder"))
-    tracks.sort(key=lambda t: (t.genre, t.track_id))
-    _refuse_colliding_ids(root, tracks)
-    return Corpus(root, source, _rel(root, audio_dir), tuple(tracks), tuple(problems), tuple(unlabelled))
+    return Scan(audio_dir, tracks, problems, unlabelled)
 
 
 def _scan_genre_folder(root: Path, folder: Path) -> tuple[list[Track], list[Problem]]:
     tracks, problems = [], []
     for entry in sorted(folder.iterdir()):
-        rel = _rel(root, entry)
-        if entry.name.startswith("."):
-            what = "hidden file in a genre folder (an OS or editor file, such as .DS_Store or a ._ shadow)"
-            problems.append(Problem(rel, "hidden", what, "ignored"))
-        elif entry.is_dir():
-            problems.append(Problem(rel, "misplaced", "folder inside a genre folder (its files are not scanned)",
-                                    "not in the study; files belong directly in <genre>/"))
-        elif audio.is_audio_file(entry):
-            tracks.append(Track(entry.stem, folder.name, rel))
+        problem = entry_problem(root, entry, "a genre folder", "<genre>/")
+        if problem is not None:
+            problems.append(problem)
         else:
-            what = f"not an audio file ({entry.suffix or 'no extension'}) in a genre folder"
-            action = f"ignored; audio files end in {', '.join(audio.AUDIO_EXTENSIONS)}"
-            problems.append(Problem(rel, "non_audio", what, action))
+            tracks.append(Track(entry.stem, folder.name, _rel(root, entry)))
     if not tracks:
         problems.append(
             Problem(_rel(root, folder), "empty_genre", "empty genre folder (no audio files)", "no tracks from it")
@@ -127,7 +136,25 @@ def _scan_genre_folder(root: Path, folder: Path) -> tuple[list[Track], list[Prob
     return tracks, problems
 
 
-def _refuse_colliding_ids(root: Path, tracks: list[Track]) -> None:
+def entry_problem(root: Path, entry: Path, where: str, belongs: str) -> Problem | None:
+    """What is wrong with an entry of a folder that should hold only audio files (``None``: an audio file).
+
+    ``where`` names the folder for the message (``a genre folder``), ``belongs`` where files go (``<genre>/``).
+    """
+    rel = _rel(root, entry)
+    if entry.name.startswith("."):
+        what = f"hidden file in {where} (an OS or editor file, such as .DS_Store or a ._ shadow)"
+        return Problem(rel, "hidden", what, "ignored")
+    if entry.is_dir():
+        return Problem(rel, "misplaced", f"folder inside {where} (its files are not scanned)",
+                       f"not in the study; files belong directly in {belongs}")  # fmt: skip
+    if audio.is_audio_file(entry):
+        return None
+    what = f"not an audio file ({entry.suffix or 'no extension'}) in {where}"
+    return Problem(rel, "non_audio", what, f"ignored; audio files end in {', '.join(audio.AUDIO_EXTENSIONS)}")
+
+
+def _refuse_colliding_ids(root: Path, tracks: Iterable[Track]) -> None:
     first: dict[str, Track] = {}
     for track in tracks:
         other = first.setdefault(track.track_id, track)
@@ -453,7 +480,7 @@ def build_manifest(
 
     if not segment_seconds > 0:
         raise DataError(f"segment_seconds must be a positive number of seconds, got {segment_seconds!r}.")
-    corpus = find_tracks(root, source)
+    corpus = find_tracks(root, source, metadata)
     if not corpus.tracks:
         raise DataError(f"{corpus.root}: no audio files found. Expected {get(source).layout}.")
     metadata = get(source).metadata(corpus.root) if metadata is None else metadata

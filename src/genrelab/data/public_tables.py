@@ -69,7 +69,7 @@ def load_public_table(
         protocols=protocols,
         test_fraction=test_fraction,
         seed=seed,
-        fault_filtered=read_fault_filtered_split(splits_dir) if splits_dir else None,
+        official={"fault_filtered": read_fault_filtered_split(splits_dir)} if splits_dir else None,
     )
     return features, y, rows, splits
 

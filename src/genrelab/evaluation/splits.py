@@ -15,6 +15,11 @@ all models see the same tracks. The protocols, from leakiest to most honest:
 ``fault_filtered``
     GTZAN only: the artist-conscious, fault-filtered split of Kereliuk, Sigtia & Sturm (2015);
     tracks outside its lists are excluded.
+``fma_official``
+    FMA only: the official artist-aware split of ``tracks.csv`` (``set.split``), its counterpart.
+
+The last two are *official* splits: a source's metadata give them (:data:`OFFICIAL`), they are
+not drawn here.
 
 At clip level (one 30 s example per track) ``random_segment`` is a plain random split of tracks
 that ignores duplicates and artists.
@@ -23,7 +28,7 @@ that ignores duplicates and artists.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,7 +37,8 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from genrelab.data.manifest import usable_tracks
 from genrelab.errors import DataError
 
-PROTOCOLS = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered")
+PROTOCOLS = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered", "fma_official")
+OFFICIAL = {"fault_filtered": "GTZAN with data.gtzan_splits set", "fma_official": "FMA (data.source: fma)"}  # -> who has it
 GROUPED = {"track_grouped": "dup_group", "artist_grouped": "artist_group"}
 SUBSETS = ("train", "valid", "test", "excluded")
 
@@ -44,7 +50,7 @@ def make_splits(
     protocols: tuple[str, ...] | list[str] = PROTOCOLS,
     test_fraction: float = 0.25,
     seed: int = 42,
-    fault_filtered: dict[str, str] | None = None,
+    official: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Assign every usable track to a subset under each protocol.
 
@@ -53,9 +59,11 @@ def make_splits(
     manifest : the corpus manifest; rows with ``status == "ok"`` are split.
     dup_groups : track id -> duplicate group id (see :func:`genrelab.data.dedup.duplicate_groups`);
         ``None`` means no duplicates.
-    protocols : protocol names to compute; ``fault_filtered`` is skipped when no lists are given.
+    protocols : protocol names to compute; an official one (:data:`OFFICIAL`) is skipped when
+        ``official`` lacks it.
     test_fraction : share of groups held out for testing, in (0, 1).
-    fault_filtered : track id -> ``train``/``valid``/``test`` (the GTZAN lists).
+    official : official protocol -> (track id -> ``train``/``valid``/``test``), e.g. the GTZAN
+        lists as ``{"fault_filtered": ...}``; a track it does not list is ``excluded``.
 
     Returns
     -------
@@ -79,15 +87,26 @@ def make_splits(
 
     n_folds = max(2, round(1 / test_fraction))
     for protocol in protocols:
-        if protocol == "fault_filtered":
-            if fault_filtered is None:
+        if protocol in OFFICIAL:
+            if protocol not in (official or {}):
                 continue
-            tracks[protocol] = [fault_filtered.get(t, "excluded") for t in ids]
+            tracks[protocol] = [official[protocol].get(t, "excluded") for t in ids]
         elif protocol == "random_segment":
             tracks[protocol] = _held_out(tracks, groups=ids, n_folds=n_folds, seed=seed)
         else:
             tracks[protocol] = _held_out(tracks, groups=tracks[GROUPED[protocol]].to_numpy(dtype=object), n_folds=n_folds, seed=seed)
     return tracks
+
+
+def official_notes(protocols: Sequence[str], official: Mapping[str, object], source_split: str = "") -> list[str]:
+    """What the data chapter says about official splits: those asked for that the source lacks,
+    and the source's own when it is not asked for."""
+    notes = [f"The {name} protocol needs {who}; it is skipped here."
+             for name, who in OFFICIAL.items() if name in protocols and name not in official]  # fmt: skip
+    if source_split in official and source_split not in protocols:
+        notes.append(f"This source has an official split, protocol {source_split}; add it to prepare.protocols "
+                     "to score it.")  # fmt: skip
+    return notes
 
 
 def _artist_groups(tracks: pd.DataFrame) -> np.ndarray:
@@ -171,7 +190,7 @@ def cv_groups(splits: pd.DataFrame, track_ids, protocol: str) -> np.ndarray | No
     """Group label of each row for grouped cross-validation inside the training set.
 
     ``None`` for ``random_segment`` (rows are independent there, by design of that protocol).
-    ``fault_filtered`` groups by artist, as the split itself does.
+    The official splits group by artist, as the splits themselves do.
     """
     _check_protocol(splits, protocol)
     if protocol == "random_segment":

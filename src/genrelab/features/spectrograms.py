@@ -180,7 +180,7 @@ def compute_spectrograms(
 
     tasks = [
         (root / t.path, _source_key(root / t.path, t.md5), cache / f"{t.track_id}.npz",
-         out_dir / "png" / t.genre / f"{t.track_id}.png" if png else None)
+         out_dir / "png" / t.genre.replace("/", "-") / f"{t.track_id}.png" if png else None)  # FMA: "Old-Time / Historic"
         for t in tracks.itertuples(index=False)
     ]  # fmt: skip
     results = map_tracks(_track_spectrograms, [(*task, settings, image_dpi) for task in tasks], jobs=jobs,

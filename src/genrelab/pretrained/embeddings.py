@@ -2,14 +2,15 @@
 published pipeline.
 
 For each checkpoint (:data:`genrelab.pretrained.musicnn.CHECKPOINTS`) :func:`compute_embeddings`
-writes ``out_dir/<checkpoint>/``:
+writes two tables under ``out_dir/<checkpoint>/``, each a folder of Parquet shards
+(:mod:`genrelab.data.shards`, ``shard_tracks`` tracks a shard, so memory stays bounded):
 
-``segments.csv`` and ``<layer>.npy``
-    one row per study segment (``track_id, segment, genre``; the segment rule of
-    :mod:`genrelab.features.segments`, so row ``(t, k)`` is the audio of spectrogram row ``(t, k)``),
-    float32 ``(n_segments, dim)`` for each embedding layer and for ``taggram``.
-``patches.csv`` and ``patches_<layer>.npy``
-    one row per 3 s patch every ``hop_seconds`` of the whole track (``track_id, patch, genre``),
+``segments/``
+    one row per study segment: ``track_id, segment, genre`` (the segment rule of
+    :mod:`genrelab.features.segments`, so row ``(t, k)`` is the audio of spectrogram row ``(t, k)``)
+    and a float32 vector column for each embedding layer and for ``taggram``.
+``patches/``
+    the same for each 3 s patch every ``hop_seconds`` of the whole track (``track_id, patch, genre``),
     for the pipeline the musicnn authors published (PCA, SVM, vote over patches).
 
 Each track's arrays are cached per checkpoint under a key made of its md5 and the settings, so a
@@ -29,6 +30,7 @@ from tqdm.auto import tqdm
 
 from genrelab.data import audio, checks
 from genrelab.data.manifest import usable_tracks
+from genrelab.data.shards import ShardWriter, read_vectors, shard_paths, with_vectors
 from genrelab.errors import DataError
 from genrelab.parallel import Failure, load_entry, map_tracks, save_entry
 from genrelab.pretrained import musicnn
@@ -66,6 +68,7 @@ def compute_embeddings(
     cache_dir: str | Path | None = None,
     jobs: int = 1,
     batch_tracks: int = 16,
+    shard_tracks: int = 1000,
     progress: bool = True,
 ) -> EmbeddingRun:
     """Embeddings of every usable track of ``manifest`` (audio under ``root``) into ``out_dir``.
@@ -78,6 +81,7 @@ def compute_embeddings(
     cache_dir : per-track cache (default ``out_dir/cache``; keep it outside a DVC output).
     jobs : workers decoding audio and computing the log-mel patches.
     batch_tracks : tracks decoded, then embedded, at a time (bounds memory).
+    shard_tracks : tracks per Parquet shard of the output tables (bounds memory).
 
     A track that fails to decode is left out of every array and listed in ``problems``.
     """
@@ -107,7 +111,8 @@ def compute_embeddings(
     kept = tracks[~tracks["path"].isin(failed)].reset_index(drop=True)
     kept_keys = {c: [k for k, path in zip(keys[c], tracks["path"]) if path not in failed] for c in checkpoints}
     for checkpoint in checkpoints:  # the counts are the same for every checkpoint
-        counts = _assemble(checkpoint, kept, [cache / f"{k}.npz" for k in kept_keys[checkpoint]], out_dir / checkpoint)
+        counts = _assemble(checkpoint, kept, [cache / f"{k}.npz" for k in kept_keys[checkpoint]], out_dir / checkpoint,
+                           shard_tracks)  # fmt: skip
     return EmbeddingRun(out_dir, len(kept), counts["segments"], counts["patches"],
                         len(missing) - len(problems), tuple(problems))  # fmt: skip
 
@@ -117,21 +122,14 @@ def load_embeddings(out_dir: str | Path, checkpoint: str, layer: str, *, patches
 
     Returns
     -------
-    X : float32 (n_rows, dim), memory-mapped.
+    X : float32 (n_rows, dim); only this layer's column is read.
     index : ``track_id, segment, genre`` (or ``track_id, patch, genre`` with ``patches``).
     """
-    folder = Path(out_dir) / checkpoint
-    name, table = (f"patches_{layer}", "patches") if patches else (layer, "segments")
-    paths = folder / f"{name}.npy", folder / f"{table}.csv"
-    for path in paths:
-        if not path.exists():
-            raise DataError(f"{path}: not found. Run the embeddings stage (dvc repro embeddings) with {checkpoint} "
-                            "in musicnn.checkpoints.")  # fmt: skip
-    X = np.load(paths[0], mmap_mode="r")
-    index = pd.read_csv(paths[1], dtype={"track_id": str, "genre": str})
-    if len(X) != len(index):
-        raise DataError(f"{paths[0]} has {len(X)} rows but {paths[1]} {len(index)}; rerun the embeddings stage.")
-    return X, index
+    folder = Path(out_dir) / checkpoint / ("patches" if patches else "segments")
+    if not shard_paths(folder):
+        raise DataError(f"{folder}: not found. Run the embeddings stage (dvc repro embeddings) with {checkpoint} "
+                        "in musicnn.checkpoints.")  # fmt: skip
+    return read_vectors(folder, layer)
 
 
 def _cache_key(md5: str, checkpoint: str, segment_seconds: float, hop_seconds: float) -> str:
@@ -162,22 +160,26 @@ def _embed_and_cache(checkpoint: str, done: list, entries: list[Path]) -> None:
         save_entry(entry, **arrays)
 
 
-def _assemble(checkpoint: str, tracks: pd.DataFrame, entries: list[Path], folder: Path) -> dict[str, int]:
-    """The cached entries of ``tracks`` concatenated into the output files of one checkpoint."""
-    folder.mkdir(parents=True, exist_ok=True)
-    names = [*outputs(checkpoint), *(f"patches_{n}" for n in outputs(checkpoint))]
-    stored = [load_entry(entry, names) for entry in entries]
-    if any(s is None for s in stored):
-        raise DataError(f"{folder}: a cache entry vanished while the stage ran; rerun it.")
-    for name in names:
-        np.save(folder / f"{name}.npy", np.concatenate([s[name] for s in stored]))
-    counts = {}
-    for table, first, column in (("segments", outputs(checkpoint)[0], "segment"), ("patches", f"patches_{outputs(checkpoint)[0]}", "patch")):
-        sizes = [len(s[first]) for s in stored]
-        pd.DataFrame({
-            "track_id": np.repeat(tracks["track_id"].to_numpy(dtype=object), sizes),
-            column: np.concatenate([np.arange(n, dtype=np.int64) for n in sizes]) if sizes else np.zeros(0, np.int64),
-            "genre": np.repeat(tracks["genre"].to_numpy(dtype=object), sizes),
-        }).to_csv(folder / f"{table}.csv", index=False)  # fmt: skip
-        counts[table] = int(sum(sizes))
+def _assemble(checkpoint: str, tracks: pd.DataFrame, entries: list[Path], folder: Path, shard_tracks: int) -> dict[str, int]:
+    """The cached entries of ``tracks`` written as the two sharded tables of one checkpoint."""
+    if not entries:
+        raise DataError("no track could be embedded (every one failed to decode); see the problems listed above.")
+    names = outputs(checkpoint)
+    writers = {"segments": ShardWriter(folder / "segments"), "patches": ShardWriter(folder / "patches")}
+    counts = dict.fromkeys(writers, 0)
+    for start in range(0, len(entries), shard_tracks):
+        chunk = tracks.iloc[start : start + shard_tracks]
+        stored = [load_entry(e, [*names, *(f"patches_{n}" for n in names)]) for e in entries[start : start + shard_tracks]]
+        if any(s is None for s in stored):
+            raise DataError(f"{folder}: a cache entry vanished while the stage ran; rerun it.")
+        for table, column, prefix in (("segments", "segment", ""), ("patches", "patch", "patches_")):
+            sizes = [len(s[f"{prefix}{names[0]}"]) for s in stored]
+            shard = with_vectors(
+                {"track_id": np.repeat(chunk["track_id"].to_numpy(dtype=object), sizes).astype(str),
+                 column: np.concatenate([np.arange(n, dtype=np.int64) for n in sizes]),
+                 "genre": np.repeat(chunk["genre"].to_numpy(dtype=object), sizes).astype(str)},
+                {n: np.concatenate([s[f"{prefix}{n}"] for s in stored]) for n in names},
+            )  # fmt: skip
+            writers[table].write(shard)
+            counts[table] += int(sum(sizes))
     return counts

@@ -11,6 +11,7 @@ PROTOCOL_COLORS = {
     "track_grouped": "#dd8452",
     "artist_grouped": "#4c72b0",
     "fault_filtered": "#55a868",
+    "fma_official": "#55a868",  # FMA's counterpart of fault_filtered; a study has one or the other
 }
 
 

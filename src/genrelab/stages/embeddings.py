@@ -26,7 +26,8 @@ def run_embeddings(params: dict, *, out_dir: Path = EMBEDDINGS, cache_dir: Path 
         result = compute_embeddings(
             read_manifest(INTERIM / "manifest.csv"), params["data"]["root"], out_dir,
             checkpoints=p["checkpoints"], segment_seconds=params["prepare"]["segment_seconds"],
-            hop_seconds=p["published"]["hop_seconds"], cache_dir=cache_dir, jobs=p["jobs"], progress=progress,
+            hop_seconds=p["published"]["hop_seconds"], cache_dir=cache_dir, jobs=p["jobs"],
+            shard_tracks=p["shard_tracks"], progress=progress,
         )  # fmt: skip
     write_problems(result.problems, out_dir / "problems.csv")
     write_json({"tracks": result.n_tracks, "segments": result.n_segments, "patches": result.n_patches,

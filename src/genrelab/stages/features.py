@@ -9,7 +9,7 @@ import pandas as pd
 from genrelab.stages.common import INTERIM, METRICS, refuse_failures, write_json
 
 FEATURES = Path("data/features")
-TABLES = {"clip": "features_30_sec.csv", "segment": "features_3_sec.csv"}
+TABLES = {"clip": "features_30_sec", "segment": "features_3_sec"}  # folders of Parquet shards
 NON_FEATURES = ("filename", "length", "label")
 
 
@@ -22,12 +22,14 @@ def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Pa
                  metrics_path: Path = METRICS / "features.json", progress: bool = True) -> dict[str, pd.DataFrame]:
     """The 57 GTZAN-table features of every usable track, per clip and per segment.
 
-    Writes ``features_30_sec.csv`` and ``features_3_sec.csv`` (named after the public tables even
-    when ``prepare.segment_seconds`` is not 3) with a ``label`` column from the manifest. The
-    per-track cache lives outside DVC's outputs, so an interrupted run resumes.
+    Writes ``features_30_sec/`` and ``features_3_sec/`` (named after the public tables even when
+    ``prepare.segment_seconds`` is not 3): Parquet shards of ``features.shard_tracks`` tracks each,
+    written as each shard's tracks finish, with a ``label`` column from the manifest. The per-track
+    cache lives outside DVC's outputs, so an interrupted run resumes. Returns the tables read back.
     """
     from genrelab.data.checks import write_problems
     from genrelab.data.manifest import read_manifest, usable_tracks
+    from genrelab.data.shards import ShardWriter
     from genrelab.features.gtzan57 import duplicate_feature_rows, extract_tables, split_filenames
     from genrelab.parallel import configured
 
@@ -35,24 +37,38 @@ def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Pa
     paths = [Path(params["data"]["root"]) / p for p in manifest["path"]]
     genre_of = manifest.set_index("track_id")["genre"]
     seconds = {"clip": 30.0, "segment": params["prepare"]["segment_seconds"]}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with configured(params["parallel"]):
-        extracted = extract_tables(paths, segment_seconds=(seconds["clip"], seconds["segment"]),
-                                   jobs=params["features"]["jobs"], cache_dir=cache_dir, progress=progress,
-                                   min_seconds=seconds["segment"])  # fmt: skip
-    write_problems(extracted.problems, out_dir / "problems.csv")
-    tables, metrics = {}, {"failed_files": len(extracted.failed)}
-    for level, name in TABLES.items():
-        table = extracted.tables[seconds[level]]
-        ids = split_filenames(table["filename"], segmented=level == "segment")["track_id"]
-        table["label"] = genre_of.reindex(ids.to_numpy(dtype=object)).to_numpy(dtype=object)
-        table.to_csv(out_dir / name, index=False)
-        tables[level] = table
+    shard = params["features"]["shard_tracks"]
+    writers = {level: ShardWriter(out_dir / name) for level, name in TABLES.items()}
+    problems, failed = [], []
+    for start in range(0, max(len(paths), 1), shard):
+        with configured(params["parallel"]):
+            extracted = extract_tables(paths[start : start + shard], segment_seconds=(seconds["clip"], seconds["segment"]),
+                                       jobs=params["features"]["jobs"], cache_dir=cache_dir, progress=progress,
+                                       min_seconds=seconds["segment"])  # fmt: skip
+        problems += extracted.problems
+        failed += extracted.failed
+        for level, writer in writers.items():
+            table = extracted.tables[seconds[level]]
+            ids = split_filenames(table["filename"], segmented=level == "segment")["track_id"]
+            table["label"] = genre_of.reindex(ids.to_numpy(dtype=object)).to_numpy(dtype=object)
+            writer.write(table)
+            schema = table
+    for writer in writers.values():
+        writer.close(schema)
+    write_problems(problems, out_dir / "problems.csv")
+    tables = {level: read_feature_table(level, out_dir) for level in TABLES}
+    metrics = {"failed_files": len(failed)}
+    for level, table in tables.items():
         metrics[level] = {"rows": int(len(table)), "duplicate_feature_rows": int(len(duplicate_feature_rows(table)))}
     write_json(metrics, metrics_path)
-    refuse_failures(extracted.failed, "features", out_dir / "problems.csv")
+    refuse_failures(failed, "features", out_dir / "problems.csv")
     return tables
 
 
 def read_feature_table(level: str, features_dir: Path = FEATURES) -> pd.DataFrame:
-    return pd.read_csv(features_dir / TABLES[level], dtype={"filename": str, "label": str}, keep_default_na=False)
+    """The ``clip`` or ``segment`` table of the features stage (Parquet shards, or a CSV of that name)."""
+    from genrelab.data.shards import read_table
+
+    folder = Path(features_dir) / TABLES[level]
+    path = folder if folder.is_dir() or not folder.with_suffix(".csv").is_file() else folder.with_suffix(".csv")
+    return read_table(path, text=("filename", "label"))

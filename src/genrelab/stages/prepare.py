@@ -34,7 +34,7 @@ def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = M
     from genrelab.data.dedup import duplicate_groups, find_duplicates
     from genrelab.data.manifest import usable_tracks
     from genrelab.data.sources.registry import get
-    from genrelab.evaluation.splits import make_splits
+    from genrelab.evaluation.splits import make_splits, official_notes
     from genrelab.parallel import configured
 
     data, prep = params["data"], params["prepare"]
@@ -48,18 +48,15 @@ def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = M
                                      progress=progress)  # fmt: skip
     usable = usable_tracks(manifest)
     ok_ids = usable["track_id"]
-    notes = []
-    fault_filtered = metadata.official_split if metadata.split_name == "fault_filtered" else None
-    if "fault_filtered" in prep["protocols"] and fault_filtered is None:
-        notes += list(metadata.notes) or ["The fault_filtered protocol needs a source with that official split "
-                                          "(GTZAN with data.gtzan_splits set); it is skipped here."]
+    official = {metadata.split_name: metadata.official_split} if metadata.official_split is not None else {}
+    notes = list(metadata.notes) + official_notes(prep["protocols"], official, metadata.split_name)
     splits = make_splits(
         manifest,
         duplicate_groups(duplicates, ok_ids),
         protocols=prep["protocols"],
         test_fraction=prep["test_fraction"],
         seed=prep["seed"],
-        fault_filtered=fault_filtered,
+        official=official,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest.to_csv(out_dir / "manifest.csv", index=False)

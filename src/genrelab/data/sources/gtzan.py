@@ -44,12 +44,10 @@ class Gtzan(Source):
     def metadata(self, root: Path, data: Mapping[str, Any] | None = None) -> Metadata:
         data = data or {}
         artists_path, index, splits = (data.get(k) or None for k in ("gtzan_artists", "gtzan_index", "gtzan_splits"))
-        notes = () if splits else (f"The {SPLIT_PROTOCOL} protocol needs data.gtzan_splits; it is skipped here.",)
         return Metadata(
             artists=read_sturm_artists(artists_path) if artists_path else None,
             artists_from=Path(artists_path).name if artists_path else "",
             index=index,
             official_split=read_fault_filtered_split(splits) if splits else None,
             split_name=SPLIT_PROTOCOL,
-            notes=notes,
         )

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from genrelab.data.sources.base import Source
 from genrelab.data.sources.demo import Demo
+from genrelab.data.sources.fma import Fma
 from genrelab.data.sources.folder import Folder
 from genrelab.data.sources.gtzan import Gtzan
 from genrelab.errors import DataError
 
-SOURCES: dict[str, Source] = {source.name: source for source in (Demo(), Gtzan(), Folder())}
+SOURCES: dict[str, Source] = {source.name: source for source in (Demo(), Gtzan(), Fma(), Folder())}
 
 
 def get(name: str) -> Source:

@@ -15,8 +15,8 @@ Conventions
   *Segment scope* ranks ``segment`` rows.
 - Accuracies, F1 scores and CI bounds are fractions in [0, 1]; gaps and differences called
   *points* are percentage points. Times are wall-clock seconds.
-- The *most honest* protocol is the first present of ``fault_filtered > artist_grouped >
-  track_grouped``; ``random_segment`` is the leaky reference.
+- The *most honest* protocol is the first present of ``fault_filtered`` (GTZAN) or
+  ``fma_official`` (FMA) ``> artist_grouped > track_grouped``; ``random_segment`` is the leaky reference.
 
 Modules: :mod:`~genrelab.report.compare.tables`, :mod:`~genrelab.report.compare.figures`,
 :mod:`~genrelab.report.compare.stats` (paired tests), :mod:`~genrelab.report.compare.prose` (conclusions).

@@ -26,11 +26,11 @@ APPROACHES = (
     "musicnn_finetune",
 )
 LEAKY = "random_segment"
-HONEST_ORDER = ("fault_filtered", "artist_grouped", "track_grouped")  # most honest first
-PROTOCOL_ORDER = (LEAKY, "track_grouped", "artist_grouped", "fault_filtered")  # leaky -> honest
+HONEST_ORDER = ("fault_filtered", "fma_official", "artist_grouped", "track_grouped")  # most honest first
+PROTOCOL_ORDER = (LEAKY, "track_grouped", "artist_grouped", "fault_filtered", "fma_official")  # leaky -> honest
 SCOPES = {"track": ("track", "clip"), "segment": ("segment",)}
 ENTRY = ["approach", "model", "level"]
-PROTOCOL_MARKERS = {"random_segment": "o", "track_grouped": "s", "artist_grouped": "D", "fault_filtered": "^"}
+PROTOCOL_MARKERS = {"random_segment": "o", "track_grouped": "s", "artist_grouped": "D", "fault_filtered": "^", "fma_official": "v"}
 RANDOM_WEIGHTS_TAG = "[random]"
 
 # ---------------------------------------------------------------------------------------- inputs
@@ -88,7 +88,7 @@ def protocols_present(scores: pd.DataFrame) -> list[str]:
 
 
 def most_honest(scores: pd.DataFrame) -> str:
-    """The most honest protocol present (``fault_filtered > artist_grouped > track_grouped``).
+    """The most honest protocol present (``fault_filtered``/``fma_official > artist_grouped > track_grouped``).
 
     Falls back to ``random_segment`` when it is the only one, which the conclusions flag.
     """
