@@ -1,0 +1,77 @@
+"""What a file's header claims: container, codec, nominal bitrate, rate and channels (``mutagen``).
+
+The claim is read, never guessed: a field the header does not hold is ``None`` (a WAV or FLAC
+has no bitrate to claim beyond its PCM's; an MP3 without a Xing/LAME tag does not say whether it
+is VBR). The true quality is measured from the samples (:mod:`genrelab.quality.spectral`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from genrelab.errors import AudioError
+
+LOSSLESS_CODECS = ("flac", "pcm", "alac", "wavpack")
+_CONTAINERS = {"MP3": ("mp3", "mp3"), "FLAC": ("flac", "flac"), "WAVE": ("wav", "pcm"), "OggVorbis": ("ogg", "vorbis"),
+               "OggOpus": ("ogg", "opus"), "MP4": ("mp4", None), "AIFF": ("aiff", "pcm")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the header claims; ``None`` where it says nothing."""
+
+    container: str  # mp3, flac, wav, ogg, mp4, aiff
+    codec: str | None  # mp3, flac, pcm, vorbis, opus, aac, alac
+    bitrate_kbps: float | None  # nominal: CBR's rate, or the average the header gives
+    bitrate_mode: str | None  # cbr, vbr, abr (MP3 with a Xing/LAME tag)
+    encoder: str | None  # e.g. "LAME 3.100"
+    sample_rate: int | None  # Hz
+    channels: int | None
+    seconds: float | None
+
+    @property
+    def claims_lossless(self) -> bool:
+        return self.codec in LOSSLESS_CODECS
+
+    @property
+    def claim(self) -> str:
+        """One phrase: ``MP3 320 kbps CBR``, ``FLAC (lossless)``."""
+        if self.claims_lossless:
+            return f"{self.container.upper()} (lossless)"
+        rate = f" {self.bitrate_kbps:.0f} kbps" if self.bitrate_kbps else ""
+        mode = f" {self.bitrate_mode.upper()}" if self.bitrate_mode else ""
+        return f"{(self.codec or self.container).upper()}{rate}{mode}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_header(path: str | Path) -> Header:
+    """The header of ``path``. Raises :class:`AudioError` (naming the file) when none can be read."""
+    import mutagen
+
+    path = Path(path)
+    try:
+        found = mutagen.File(path)
+    except (mutagen.MutagenError, OSError) as err:
+        raise AudioError(f"{path}: no readable audio header ({err}). Check the file is complete.", kind="corrupt") from err
+    if found is None or getattr(found, "info", None) is None:
+        raise AudioError(f"{path}: no audio header mutagen knows (not MP3, FLAC, WAV, Ogg, MP4 or AIFF).", kind="corrupt")
+    info = found.info
+    container, codec = _CONTAINERS.get(type(found).__name__, (type(found).__name__.lower(), None))
+    if container == "mp4":
+        codec = {"mp4a.40.2": "aac", "alac": "alac"}.get(getattr(info, "codec", ""), getattr(info, "codec", None))
+    bitrate = getattr(info, "bitrate", 0) or None
+    mode = str(getattr(info, "bitrate_mode", "")).rpartition(".")[2].lower() or None
+    encoder = " ".join(filter(None, [getattr(info, "encoder_info", ""), getattr(info, "encoder_settings", "")])) or None
+    return Header(
+        container=container,
+        codec=codec,
+        bitrate_kbps=round(bitrate / 1000, 1) if bitrate and codec not in LOSSLESS_CODECS else None,
+        bitrate_mode=mode if mode in ("cbr", "vbr", "abr") else None,
+        encoder=encoder,
+        sample_rate=getattr(info, "sample_rate", None),
+        channels=getattr(info, "channels", None),
+        seconds=round(info.length, 3) if getattr(info, "length", None) else None,
+    )
