@@ -58,7 +58,7 @@ def test_every_section_is_checked_by_the_one_schema(tmp_path):
     from genrelab.config import SECTIONS
 
     assert list(SECTIONS) == ["data", "prepare", "features", "audio_models", "spectrograms", "image_models", "cnn",
-                              "musicnn", "compare", "predict", "recommend", "serve", "parallel"]  # fmt: skip
+                              "musicnn", "compare", "predict", "recommend", "serve", "parallel", "quality"]  # fmt: skip
     for text, message in [
         ("predict:\n  approach: spectrogram_hog\n", r"'predict.approach' must be one of '', 'audio_features'"),
         ("predict:\n  honesty: []\n", r"'predict.honesty' must have at least 1 item"),
@@ -77,6 +77,7 @@ def test_every_section_is_checked_by_the_one_schema(tmp_path):
          r"'musicnn.layers' names layers none of the checkpoints"),
         ("musicnn:\n  checkpoints: [MTT_musicnn]\n", r"'musicnn.published' checkpoint must be one of musicnn.checkpoints"),
         ("cnn:\n  scratch:\n    input_size: big\n", r"'cnn.scratch.input_size'"),
+        ("quality:\n  corpus:\n    conditions: [flac, lame:cbr100]\n", r"'quality.corpus.conditions'.*lame:cbr100"),
     ]:
         with pytest.raises(ParamsError, match=message):
             load_params(write(tmp_path, text))

@@ -51,11 +51,13 @@ def test_a_bad_chain_is_refused_with_the_step_named(bad, message):
 def test_lame_writes_the_setting_its_header_reports_and_flac_is_lossless(source):
     mp3 = codecs.lame(source, SR, "cbr192")
     header = mutagen.File(io.BytesIO(mp3))
-    assert type(header).__name__ == "MP3" and header.info.bitrate == 192000 and header.info.sample_rate == SR
+    assert type(header).__name__ == "MP3" and header.info.bitrate == pytest.approx(192000, abs=100) and header.info.sample_rate == SR
     decoded, sr = codecs.decode(mp3)
     assert sr == SR and decoded.shape[1] == 2 and abs(len(decoded) - len(source)) < 2 * 1152 + 529
-    vbr = codecs.lame(source, SR, "v2")  # lameenc writes no Xing/LAME tag, so the mode is not in a header
-    assert 140_000 < 8 * len(vbr) / (len(source) / SR) < 260_000  # V2 averages about 190 kbps
+    vbr = codecs.lame(source, SR, "v2")
+    assert str(mutagen.File(io.BytesIO(vbr)).info.bitrate_mode) == "BitrateMode.VBR"  # the Xing tag is written
+    decoded_vbr, _ = codecs.decode(vbr)
+    assert abs(len(decoded_vbr) - len(source)) < 2 * 1152 + 529  # so a decoder reads all of it
     once, _ = codecs.decode(codecs.flac(source, SR))  # 16-bit: the first pass quantises ...
     twice, _ = codecs.decode(codecs.flac(once, SR))  # ... and then nothing changes
     assert np.abs(once - source).max() <= 1 / 32768 and np.array_equal(once, twice)
@@ -106,7 +108,7 @@ def test_the_corpus_writes_every_condition_of_each_source_with_its_labels(tmp_pa
     assert by_condition.loc["lame:cbr128>flac", ["nominal", "effective", "container", "transcoded"]].tolist() == [
         "lossless", "cbr128", "flac", True]  # fmt: skip
     fake320 = mutagen.File(tmp_path / by_condition.loc["lame:v2>lame:cbr320", "file"])
-    assert fake320.info.bitrate == 320000  # the header claims 320; the label says v2
+    assert fake320.info.bitrate == pytest.approx(320000, abs=100)  # the header claims 320; the label says v2
     assert type(mutagen.File(tmp_path / by_condition.loc["lame:cbr128>flac", "file"])).__name__ == "FLAC"
     excerpts = excerpt_offsets(files, [2.0, 30.0], seed=0)
     assert len(excerpts) == 16 and excerpts.equals(excerpt_offsets(files, [2.0, 30.0], seed=0))
@@ -156,3 +158,35 @@ def test_the_lame_table_rule_reads_cutoffs_as_groups():
     X = np.array([[16700.0, 1], [18700.0, 1], [20300.0, 1], [22050.0, 0], [15200.0, 1]])
     assert rule.predict(X).tolist() == ["lp17k", "lp18.6k", "lp20.5k", "lossless", "lp15k"]
     assert GROUP_LOWPASS_HZ["lp19.5k"] == pytest.approx(19533, abs=1)
+
+
+def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
+    import json
+
+    from genrelab import models
+    from genrelab.config import section
+    from genrelab.stages.quality import run_quality_data, run_quality_models
+
+    chains = ["flac", "limiter>flac", "lame:cbr128", "lame:cbr320", "lame:cbr128>flac", "lame:v2>lame:cbr320"]
+    params = {"quality": section("quality", {"corpus": {"styles": ["waltz", "thrash"], "sources_per_style": 2,
+                                                        "source_seconds": 4.0, "conditions": chains,
+                                                        "excerpt_seconds": [2.0], "jobs": 1},
+                                             "models": {"jobs": 1, "test_fraction": 0.5,
+                                                        "models": {"rule": {}, "lightgbm": {"n_estimators": 20}}}}),
+              "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
+    data = run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "d.json", progress=False)
+    assert (data["sources"], data["files"], data["excerpts"]) == (4, 24, 24)
+    study = run_quality_models(params, data_dir=tmp_path / "q", models_dir=tmp_path / "models",
+                               results_dir=tmp_path / "results", metrics_path=tmp_path / "m.json", progress=False)  # fmt: skip
+    held_out = set(study.table.loc[study.test, "source_id"])
+    assert len(held_out) == 2 and not held_out & set(study.table.loc[~study.test, "source_id"])  # sources, not files
+    assert set(study.scores["model"]) == {"rule", "lightgbm"}
+    assert set(study.scores.loc[study.scores["model"] == "rule", "target"]) == {"group"}  # the table names groups
+    assert study.scores[["macro_f1", "balanced_accuracy"]].apply(lambda c: c.between(0, 1)).all().all()
+    verdict = study.verdicts.set_index("model").loc["rule"]
+    assert (verdict["fakes"], verdict["genuine"]) == (2, 4)  # 2 held-out sources: 1 fake and 2 genuine lossless each
+    saved = models.load(tmp_path / "models" / "model.joblib")
+    X = study.table[study.feature_columns].to_numpy(dtype=float)
+    assert saved.model == study.shipped and len(saved.predict(X[:3])) == 3
+    assert json.loads((tmp_path / "m.json").read_text())["shipped"] == study.shipped
+    assert (tmp_path / "results" / "quality_scores.csv").is_file()

@@ -83,3 +83,24 @@ def test_write_predictions(tmp_path):
     assert list(back["segment"]) == [0, 1] and list(back["y_pred"]) == ["x", "y"]
     with pytest.raises(DataError, match="lack columns"):
         write_predictions(preds.drop(columns="segment"), "a", tmp_path)
+
+
+def test_the_grouped_bootstrap_of_balanced_accuracy_and_macro_f1_scores_draws_as_sklearn_does():
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    from genrelab.evaluation.results import CONFUSION_METRICS
+
+    rng = np.random.default_rng(1)
+    y_true = rng.choice(["a", "b", "c", "d"], size=60).astype(object)
+    y_pred = np.where(rng.random(60) < 0.6, y_true, rng.choice(["a", "b", "c", "e"], size=60)).astype(object)
+    labels = ["a", "b", "c", "d", "e"]
+    M = np.zeros((1, 5, 5))
+    for t, p in zip(y_true, y_pred):
+        M[0, labels.index(t), labels.index(p)] += 1
+    assert CONFUSION_METRICS["macro_f1"](M)[0] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    with pytest.warns(UserWarning, match="y_pred contains classes not in y_true"):
+        expected = balanced_accuracy_score(y_true, y_pred)
+    assert CONFUSION_METRICS["balanced_accuracy"](M)[0] == pytest.approx(expected)
+    groups = np.repeat(np.arange(12), 5)
+    low, high = bootstrap_ci(y_true, y_pred, groups, metric="macro_f1", seed=0)
+    assert 0 <= low <= f1_score(y_true, y_pred, average="macro") <= high <= 1

@@ -123,6 +123,16 @@ def _cmd_embeddings(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
+def _cmd_quality_data(args: argparse.Namespace) -> int:
+    from genrelab.config import load_params
+    from genrelab.stages.quality import QUALITY, run_quality_data
+
+    metrics = run_quality_data(load_params(args.params), progress=not args.quiet)
+    print(f"wrote {metrics['files']} files ({metrics['conditions']} conditions of {metrics['sources']} sources, "
+          f"{metrics['sources_excluded']} excluded for bandwidth) and {metrics['excerpts']} excerpts to {QUALITY}")  # fmt: skip
+    return 0
+
+
 def _cmd_tags(args: argparse.Namespace) -> int:
     import json
 
@@ -379,6 +389,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", type=Path, default=Path("params.yaml"))
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_embeddings)
+
+    p = sub.add_parser(
+        "quality-data",
+        help="the quality_data stage: lossless sources through every encoder condition, labelled",
+        description="Render the lossless sources of params.yaml's `quality.corpus` (demo styles at 44.1 kHz, "
+        "each source's bandwidth checked), put each through every condition (LAME CBR/VBR, FLAC, transcoding "
+        "chains), and write the files to data/quality/files/<source>/ with files.csv (the chain, the nominal, "
+        "effective and collision-group labels), sources.csv and excerpts.csv (random 10 s and 30 s excerpts).",
+        epilog="example:\n  genrelab quality-data\n  dvc exp run -S quality.corpus.sources_per_style=10",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_quality_data)
 
     from genrelab.config import MUSICNN_CHECKPOINTS
 

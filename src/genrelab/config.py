@@ -316,6 +316,58 @@ class Parallel(Section):
     dask_scheduler: str = ""  # empty: a LocalCluster of the stage's jobs on this machine; else a scheduler address
 
 
+DEMO_STYLES = ("waltz", "march", "swing", "bossa", "dub", "chiptune", "thrash", "ambient", "funk", "techno")  # genrelab.data.demo.styles.STYLES
+QUALITY_CONDITIONS = (
+    "flac", "gain:-3>flac", "resample:48000>flac", "limiter>flac",  # genuine lossless, re-mastered or not
+    *(f"lame:cbr{k}" for k in (96, 128, 160, 192, 224, 256, 320)), *(f"lame:v{q}" for q in range(7)),
+    "lame:cbr128>flac", "lame:cbr192>flac", "lame:cbr256>flac", "lame:v2>flac", "lame:v5>flac",  # fake lossless
+    "lame:cbr128>lame:cbr320", "lame:cbr192>lame:cbr320", "lame:v2>lame:cbr320",  # fake 320
+    "lame:cbr320>lame:cbr128",  # a lower MP3
+    "lame:cbr192>resample:48000>flac", "lame:cbr128>gain:-3>flac", "lame:v4>limiter>flac",
+)  # fmt: skip
+
+
+class QualityCorpus(Section):
+    """The lossless sources and what is done to them (genrelab.quality.corpus)."""
+
+    styles: Annotated[list[Literal[DEMO_STYLES]], Field(min_length=1)] = list(DEMO_STYLES)  # type: ignore[valid-type]
+    sources_per_style: Positive = 1
+    source_seconds: PositiveFloat = 12.0
+    seed: int = 42
+    conditions: Annotated[list[str], Field(min_length=2)] = list(QUALITY_CONDITIONS)  # chains of genrelab.quality.conditions
+    excerpt_seconds: Annotated[list[PositiveFloat], Field(min_length=1)] = [10.0, 30.0]
+    min_bandwidth_hz: PositiveFloat = 21000.0  # a source with less cannot show a low-pass
+    jobs: Jobs = 2
+
+    @field_validator("conditions")
+    @classmethod
+    def _chains_parse(cls, chains: list[str]) -> list[str]:
+        from genrelab.errors import DataError
+        from genrelab.quality.conditions import parse
+
+        for chain in chains:
+            try:
+                parse(chain)
+            except DataError as err:
+                raise ValueError(str(err)) from None
+        return chains
+
+
+class QualityModels(Section):
+    """The models of true quality and their evaluation (genrelab.quality.evaluation)."""
+
+    seed: int = 42
+    test_fraction: Fraction = 0.3  # share of sources held out, with every file made from them
+    edge_db: PositiveFloat = 20.0  # the fall that makes a cut-off (genrelab.quality.spectral)
+    jobs: Jobs = 2
+    models: ModelMap = {"rule": {}, "svm_rbf": {"C": 10.0}, "lightgbm": {"n_estimators": 200}}
+
+
+class Quality(Section):
+    corpus: QualityCorpus = Field(default_factory=QualityCorpus)
+    models: QualityModels = Field(default_factory=QualityModels)
+
+
 class Params(Section):
     data: Data = Field(default_factory=Data)
     prepare: Prepare = Field(default_factory=Prepare)
@@ -330,6 +382,7 @@ class Params(Section):
     recommend: Recommend = Field(default_factory=Recommend)
     serve: Serve = Field(default_factory=Serve)
     parallel: Parallel = Field(default_factory=Parallel)
+    quality: Quality = Field(default_factory=Quality)
 
 
 SECTIONS: dict[str, type[Section]] = {name: f.annotation for name, f in Params.model_fields.items()}

@@ -33,9 +33,9 @@ PREDICTION_COLUMNS = ["approach", "model", "protocol", "level", "track_id", "seg
 
 
 def bootstrap_ci(
-    y_true, y_pred, groups, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+    y_true, y_pred, groups, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0, metric: str | None = None
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of accuracy, resampling whole groups (test tracks).
+    """Percentile bootstrap interval of accuracy (or ``metric``), resampling whole groups (test tracks).
 
     Segments of one track are not independent, so resampling rows would give intervals that
     are too narrow; resampling tracks keeps each track's rows together.
@@ -44,11 +44,14 @@ def bootstrap_ci(
     ----------
     y_true, y_pred : labels, shape (n_rows,).
     groups : track id of each row, shape (n_rows,).
+    metric : ``"balanced_accuracy"`` or ``"macro_f1"`` (as scikit-learn computes them); ``None``: accuracy.
 
     Returns
     -------
-    (low, high) accuracy bounds of the ``1 - alpha`` interval.
+    (low, high) bounds of the ``1 - alpha`` interval.
     """
+    if metric is not None:
+        return _bootstrap_metric(metric, y_true, y_pred, groups, n_boot, alpha, seed)
     correct = np.asarray(y_true, dtype=object) == np.asarray(y_pred, dtype=object)
     codes, _ = pd.factorize(np.asarray(groups, dtype=object))
     hits = np.bincount(codes, weights=correct.astype(float))
@@ -58,6 +61,41 @@ def bootstrap_ci(
     accs = hits[draws].sum(axis=1) / sizes[draws].sum(axis=1)
     low, high = np.quantile(accs, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
+
+
+def _bootstrap_metric(metric: str, y_true, y_pred, groups, n_boot: int, alpha: float, seed: int) -> tuple[float, float]:
+    """Resample groups, then score each draw from its summed confusion counts (vectorised)."""
+    if metric not in CONFUSION_METRICS:
+        raise ValueError(f"metric must be one of {', '.join(CONFUSION_METRICS)}; got {metric!r}")
+    labels = pd.Index(pd.unique(np.concatenate([np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)])))
+    t, p = labels.get_indexer(np.asarray(y_true, dtype=object)), labels.get_indexer(np.asarray(y_pred, dtype=object))
+    codes, _ = pd.factorize(np.asarray(groups, dtype=object))
+    k = len(labels)
+    per_group = np.zeros((codes.max() + 1, k * k))
+    np.add.at(per_group, (codes, t * k + p), 1)
+    draws = np.random.default_rng(seed).integers(0, len(per_group), size=(n_boot, len(per_group)))
+    counts = np.zeros((n_boot, len(per_group)))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), draws.shape[1]), draws.ravel()), 1)
+    values = CONFUSION_METRICS[metric]((counts @ per_group).reshape(n_boot, k, k))
+    low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def _balanced_accuracy(M: np.ndarray) -> np.ndarray:
+    """Mean recall over the classes present in y_true, per confusion matrix ``M[b, true, pred]`` (sklearn's)."""
+    support = M.sum(axis=2)
+    recall = np.divide(np.diagonal(M, axis1=1, axis2=2), support, out=np.zeros_like(support), where=support > 0)
+    return recall.sum(axis=1) / (support > 0).sum(axis=1)
+
+
+def _macro_f1(M: np.ndarray) -> np.ndarray:
+    """Mean F1 over the classes in y_true or y_pred, per confusion matrix (sklearn's ``average="macro"``)."""
+    both = M.sum(axis=2) + M.sum(axis=1)
+    f1 = np.divide(2 * np.diagonal(M, axis1=1, axis2=2), both, out=np.zeros_like(both), where=both > 0)
+    return f1.sum(axis=1) / (both > 0).sum(axis=1)
+
+
+CONFUSION_METRICS = {"balanced_accuracy": _balanced_accuracy, "macro_f1": _macro_f1}
 
 
 def score_row(

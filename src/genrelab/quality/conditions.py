@@ -95,25 +95,37 @@ def parse(name: str) -> Condition:
     return Condition(name, tuple(steps), nominal, effective, COLLISION_GROUPS[effective], container)
 
 
-def apply(condition: Condition, y: np.ndarray, sr: int) -> tuple[bytes, np.ndarray, int]:
+def apply(condition: Condition, y: np.ndarray, sr: int, memo: dict | None = None) -> tuple[bytes, np.ndarray, int]:
     """Run ``condition`` on a lossless source ``y`` ``(n_samples, channels)`` at ``sr`` Hz.
 
     Returns the last encoder's file bytes, and the samples and rate a decoder gets from them.
+    ``memo`` (one dict per source) keeps each chain prefix's result, so ``lame:cbr128`` is encoded
+    once for it and for ``lame:cbr128>flac``, ``lame:cbr128>lame:cbr320``, ...
     """
-    data = b""
-    for kind, arg in condition.steps:
-        if kind == "lame":
-            data = codecs.lame(y, sr, arg)
-            y, sr = codecs.decode(data, condition.name)
-        elif kind == "flac":
-            data = codecs.flac(y, sr)
-            y, sr = codecs.decode(data, condition.name)  # 16-bit: what the file holds
-        elif kind == "resample":
-            y, sr = codecs.resample(y, sr, int(float(arg))), int(float(arg))
-        elif kind == "gain":
-            y = codecs.gain(y, float(arg))
-        else:
-            y = codecs.limiter(y)
+    memo = {} if memo is None else memo
+    done = max((k for k in range(1, len(condition.steps) + 1) if condition.steps[:k] in memo), default=0)
+    data, y, sr = memo[condition.steps[:done]] if done else (b"", y, sr)
+    for k in range(done, len(condition.steps)):
+        data, y, sr = _step(condition.steps[k], condition.name, data, y, sr)
+        memo[condition.steps[: k + 1]] = (data, y, sr)
+    return data, y, sr
+
+
+def _step(step: tuple[str, str], name: str, data: bytes, y: np.ndarray, sr: int) -> tuple[bytes, np.ndarray, int]:
+    """One step: the file bytes so far (the last encoder's) and the samples a decoder gets."""
+    kind, arg = step
+    if kind == "lame":
+        data = codecs.lame(y, sr, arg)
+        y, sr = codecs.decode(data, name)
+    elif kind == "flac":
+        data = codecs.flac(y, sr)
+        y, sr = codecs.decode(data, name)  # 16-bit: what the file holds
+    elif kind == "resample":
+        y, sr = codecs.resample(y, sr, int(float(arg))), int(float(arg))
+    elif kind == "gain":
+        y = codecs.gain(y, float(arg))
+    else:
+        y = codecs.limiter(y)
     return data, y, sr
 
 

@@ -109,9 +109,9 @@ def _source_files(out_dir: Path, style: str, index: int, seconds: float, seed: i
         return {**source, "status": "excluded", "reason": reason}, []
     folder = out_dir / source_id
     folder.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, memo = [], {}
     for condition in conditions:
-        data, decoded, sr = apply(condition, y, SR)
+        data, decoded, sr = apply(condition, y, SR, memo)
         name = f"{source_id}/{condition_slug(condition)}.{condition.container}"
         (out_dir / name).write_bytes(data)
         rows.append({"file": name, "source_id": source_id, "style": style, "condition": condition.name,

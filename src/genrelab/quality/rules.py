@@ -31,6 +31,10 @@ class LameTableRule(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(np.asarray(y, dtype=object))
         return self
 
+    def predict_proba(self, X) -> np.ndarray:
+        """One-hot over :attr:`classes_` (the rule is certain; a group it never saw gets no column)."""
+        return (self.predict(X)[:, None] == self.classes_[None, :]).astype(float)
+
     def predict(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         groups = np.array(list(GROUP_LOWPASS_HZ), dtype=object)

@@ -8,9 +8,12 @@ A cut-off is an *edge*: a fall of at least ``edge_db`` from the ~300 Hz below a 
 ~300 Hz above it. LAME's low-pass falls 25–70 dB within a few hundred Hz; music's own roll-off
 is far gentler. Looking for an edge rather than for a level keeps the cut-off of a transcode whose
 band above it is filled again: by the dither of a 16-bit FLAC (about 50 dB down), by a limiter's
-harmonics (about 25 dB down), or by a second encoder's noise. The file's cut-off is the *lowest*
-edge above 11 kHz of the mean spectrum (a fake 320 made from V2 has V2's edge at 18.6 kHz below
-the 320 encoder's own at 20.5 kHz); with no edge it is the Nyquist frequency: no cut-off.
+harmonics (about 25 dB down), or by a second encoder's noise. The file's cut-off (its measured
+bandwidth) is the *highest* edge above 11 kHz of the mean spectrum; with no edge it is the Nyquist
+frequency: no cut-off. The *lowest* edge is a feature too: a fake 320 made from V2 keeps V2's edge
+at 18.6 kHz below the 320 encoder's own at 20.5 kHz. It is not the cut-off, because music has
+edges of its own: the demo sources have one near 13.7 kHz that reads 15 dB in the lossless file
+and 20–35 dB once an MP3 encoder has thinned the band above it.
 
 :func:`spectral_features` returns the study's features of one excerpt: the cut-off and the
 spread of the per-frame cut-offs, the edge's steepness and its position on the MP3 filter-bank
@@ -87,25 +90,28 @@ def cutoffs(level_db: np.ndarray, freqs: np.ndarray, edge_db: float = EDGE_DB, n
     steep = drops >= edge_db
     first = np.argmax(steep, axis=1)
     width = int(round(2 * EDGE_FAR_HZ / (freqs[1] - freqs[0])))
-    found = []
-    for row, start, any_edge in zip(drops, first, steep.any(axis=1)):
-        found.append(freqs[start + np.argmax(row[start : start + width])] if any_edge else np.nan)
-    return np.nan_to_num(np.array(found), nan=freqs[-1] if nyquist is None else nyquist)
+    window = np.minimum(first[:, None] + np.arange(width)[None, :], drops.shape[1] - 1)  # the edge's bins
+    steepest = np.take_along_axis(window, np.argmax(np.take_along_axis(drops, window, axis=1), axis=1)[:, None], axis=1)
+    found = np.where(steep.any(axis=1), freqs[steepest[:, 0]], np.nan)
+    return np.nan_to_num(found, nan=freqs[-1] if nyquist is None else nyquist)
 
 
-def spectral_features(y: np.ndarray, sr: int, edge_db: float = EDGE_DB) -> dict[str, float]:
-    """The quality features of one excerpt ``y`` at ``sr`` Hz (names below; Hz, dB or shares)."""
-    spec = spectrum(y, sr)
+def spectral_features(y: np.ndarray, sr: int, edge_db: float = EDGE_DB, spec: Spectrum | None = None) -> dict[str, float]:
+    """The quality features of one excerpt ``y`` at ``sr`` Hz (names below; Hz, dB or shares).
+    ``spec``: its :func:`spectrum`, when the caller has it already."""
+    spec = spectrum(y, sr) if spec is None else spec
     f, nyquist = spec.freqs, sr / 2
     mean_db = _mean_db(spec.mid)
-    cutoff = float(cutoffs(mean_db, f, edge_db)[0])
-    per_frame = cutoffs(_smooth(spec.mid, 5), f, edge_db)
     drops = edge_drops(mean_db, f)
+    cutoff = _top_edge(drops, f, edge_db)
+    per_frame = cutoffs(_smooth(spec.mid, 5), f, edge_db)
+    first = float(cutoffs(mean_db, f, edge_db)[0])
     features = {
         "cutoff_hz": cutoff,
         "has_cutoff": float(cutoff < f[-1]),
         "edge_db": float(drops[np.argmin(np.abs(f - cutoff))]),
-        "top_edge_hz": float(_top_edge(drops, f, edge_db)),
+        "first_edge_hz": first,
+        "first_edge_db": float(drops[np.argmin(np.abs(f - first))]),
         "frames_p10_hz": float(np.percentile(per_frame, 10)),
         "frames_p50_hz": float(np.percentile(per_frame, 50)),
         "frames_p90_hz": float(np.percentile(per_frame, 90)),
@@ -125,19 +131,30 @@ def spectral_features(y: np.ndarray, sr: int, edge_db: float = EDGE_DB) -> dict[
 
 
 def _top_edge(drops: np.ndarray, freqs: np.ndarray, edge_db: float) -> float:
+    """The highest edge, at the steepest point of the last run of steep bins."""
     steep = (drops >= edge_db) & (freqs >= SEARCH_FROM_HZ)
-    return float(freqs[np.nonzero(steep)[0].max()]) if steep.any() else float(freqs[-1])
+    if not steep.any():
+        return float(freqs[-1])
+    last = np.nonzero(steep)[0].max()
+    start = last
+    while start > 0 and steep[start - 1]:
+        start -= 1
+    return float(freqs[start + np.argmax(drops[start : last + 1])])
 
 
 def _smooth(P_db: np.ndarray, bins: int) -> np.ndarray:
-    kernel = np.ones(bins) / bins
-    return np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="same"), 1, P_db)
+    """A running mean over ``bins`` (odd) bins along frequency, shrinking at the ends."""
+    half = bins // 2
+    c = np.concatenate([np.zeros((P_db.shape[0], 1)), np.cumsum(P_db, axis=1)], axis=1)
+    i = np.arange(P_db.shape[1])
+    lo, hi = np.maximum(i - half, 0), np.minimum(i + half + 1, P_db.shape[1])
+    return (c[:, hi] - c[:, lo]) / (hi - lo)
 
 
-def profile(y: np.ndarray, sr: int) -> np.ndarray:
+def profile(y: np.ndarray, sr: int, spec: Spectrum | None = None) -> np.ndarray:
     """The mean level (dB re the reference band) in :data:`PROFILE_BANDS` bands of 11–22 kHz,
     float32 ``(PROFILE_BANDS,)``: the high-band spectrum D'Alessandro & Shi classify."""
-    spec = spectrum(y, sr)
+    spec = spectrum(y, sr) if spec is None else spec
     mean_db = _mean_db(spec.mid)
     edges = np.linspace(*PROFILE_HZ, PROFILE_BANDS + 1)
     floor = -120.0

@@ -115,15 +115,16 @@ def leaderboard(scores: pd.DataFrame, scope: str = "track") -> pd.DataFrame:
     Columns ``protocol, rank`` (1 = best), the entry (``approach, model, level``), ``accuracy,
     ci_low, ci_high`` (95 % bootstrap interval over test tracks), ``macro_f1, n_test,
     fit_seconds, predict_seconds``. Protocols come most honest first; ties in accuracy go to
-    the faster fit, then by name, so the order is stable.
+    the higher macro-F1, then by name, so the order is the same on every run (timings are not:
+    a tie broken by fit time swapped two entries between identical runs).
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {list(SCOPES)}, got {scope!r}")
     rows = scores[scores["level"].isin(SCOPES[scope])].copy()
     order = {p: i for i, p in enumerate(reversed(protocols_present(scores)))}
     rows["_order"] = rows["protocol"].map(order)
-    rows = rows.sort_values(["_order", "accuracy", "fit_seconds", "approach", "model", "level"],
-                            ascending=[True, False, True, True, True, True])
+    rows = rows.sort_values(["_order", "accuracy", "macro_f1", "approach", "model", "level"],
+                            ascending=[True, False, False, True, True, True])
     rows["rank"] = rows.groupby("protocol").cumcount() + 1
     columns = ["protocol", "rank", *ENTRY, "accuracy", "ci_low", "ci_high", "macro_f1", "n_test",
                "fit_seconds", "predict_seconds"]

@@ -1,0 +1,56 @@
+"""The quality chapter's views: where each setting's cut-off falls, the scores, and Spek's picture
+with the answer drawn on it (also what ``genrelab quality --plot`` writes)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from genrelab.quality.conditions import LAME_LOWPASS_KHZ, QUALITY_ORDER
+
+
+def plot_cutoffs(table: pd.DataFrame, excerpt_seconds: float) -> plt.Figure:
+    """Measured cut-off (kHz) of every excerpt of one length, by effective setting, with LAME's table marked."""
+    rows = table[table["excerpt_seconds"] == excerpt_seconds]
+    order = [s for s in QUALITY_ORDER if s in set(rows["effective"])]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    rng = np.random.default_rng(0)
+    for k, setting in enumerate(order):
+        part = rows[rows["effective"] == setting]
+        ax.scatter(k + rng.uniform(-0.25, 0.25, len(part)), part["cutoff_hz"] / 1000, s=8, alpha=0.6,
+                   c=np.where(part["nominal"] == setting, "#4c72b0", "#c44e52"))  # fmt: skip
+        if setting in LAME_LOWPASS_KHZ:
+            ax.hlines(LAME_LOWPASS_KHZ[setting], k - 0.4, k + 0.4, colors="k", linewidth=1)
+    ax.set_xticks(range(len(order)), order, rotation=45)
+    ax.set_ylabel("measured cut-off (kHz)")
+    ax.set_xlabel("effective setting (blue: as claimed; red: transcoded)")
+    fig.tight_layout()
+    return fig
+
+
+def score_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Models as rows, (target, excerpt length) as columns: macro-F1 (%) with its 95 % interval."""
+    cells = scores.assign(cell=[f"{100 * f:.0f} ({100 * lo:.0f}–{100 * hi:.0f})"
+                                for f, lo, hi in zip(scores["macro_f1"], scores["macro_f1_low"], scores["macro_f1_high"])])  # fmt: skip
+    pivot = cells.pivot_table(index="model", columns=["target", "excerpt_seconds"], values="cell", aggfunc="first")
+    return pivot.rename(columns=lambda c: f"{c:g} s" if isinstance(c, float) else c)
+
+
+def plot_spectrogram(y: np.ndarray, sr: int, title: str, cutoff_hz: float | None, verdict: str = "") -> plt.Figure:
+    """A Spek-like picture (time x frequency, dB) of ``y`` with the measured cut-off drawn and the verdict written."""
+    from genrelab.quality import spectral
+
+    spec = spectral.spectrum(y, sr)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    seconds = np.arange(spec.mid.shape[0]) * spectral.HOP / sr
+    ax.pcolormesh(seconds, spec.freqs / 1000, spec.mid.T, shading="auto", cmap="magma", vmin=-100, vmax=10)
+    if cutoff_hz is not None and cutoff_hz < sr / 2 - 50:
+        ax.axhline(cutoff_hz / 1000, color="#55a868", linewidth=1.5, linestyle="--")
+        ax.text(seconds[-1], cutoff_hz / 1000, f" cut-off {cutoff_hz / 1000:.1f} kHz", color="#55a868",
+                va="bottom", ha="right", fontsize=9)  # fmt: skip
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("frequency (kHz)")
+    ax.set_title(f"{title}\n{verdict}" if verdict else title, fontsize=9)
+    fig.tight_layout()
+    return fig
