@@ -190,3 +190,11 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
     assert saved.model == study.shipped and len(saved.predict(X[:3])) == 3
     assert json.loads((tmp_path / "m.json").read_text())["shipped"] == study.shipped
     assert (tmp_path / "results" / "quality_scores.csv").is_file()
+
+
+def test_the_params_schema_names_the_demo_styles_and_the_default_chains_parse():
+    from genrelab.config import DEMO_STYLES, QUALITY_CONDITIONS
+    from genrelab.data.demo.styles import STYLES
+
+    assert DEMO_STYLES == STYLES
+    assert {parse(chain).group for chain in QUALITY_CONDITIONS} >= {"lossless", "lp17k", "lp18.6k", "no_lowpass"}

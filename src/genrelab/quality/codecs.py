@@ -5,7 +5,7 @@
   at LAME's default algorithm quality. ffmpeg writes the Xing/Info tag a real LAME file carries
   when its output is a seekable file. ``lameenc`` writes none, and libsndfile then decodes a VBR
   stream only as far as the first frame's bitrate predicts: 9.44 s of a 12 s V2 file, measured.
-- FLAC and WAV through libsndfile (``soundfile``), which also decodes MP3 (mpg123).
+- FLAC through libsndfile (``soundfile``), which also decodes MP3 (mpg123).
 - Resampling with soxr (as the study's loader does), and the gain change or limiter of a
   re-mastering after decoding.
 
@@ -63,11 +63,6 @@ def ffmpeg_encode(y: np.ndarray, sr: int, codec_args: list[str], suffix: str) ->
 def flac(y: np.ndarray, sr: int) -> bytes:
     """FLAC bytes of ``y`` (16-bit, the CD format a "lossless" download claims)."""
     return _write(y, sr, "FLAC", "PCM_16")
-
-
-def wav(y: np.ndarray, sr: int) -> bytes:
-    """16-bit WAV bytes of ``y``."""
-    return _write(y, sr, "WAV", "PCM_16")
 
 
 def decode(data: bytes, what: str = "the encoded audio") -> tuple[np.ndarray, int]:

@@ -82,9 +82,9 @@ def edge_drops(level_db: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     return drops.reshape(np.shape(level_db))
 
 
-def cutoffs(level_db: np.ndarray, freqs: np.ndarray, edge_db: float = EDGE_DB, nyquist: float | None = None) -> np.ndarray:
+def cutoffs(level_db: np.ndarray, freqs: np.ndarray, edge_db: float = EDGE_DB) -> np.ndarray:
     """The lowest edge above :data:`SEARCH_FROM_HZ` of each row of ``level_db`` (Hz), at the
-    steepest point of that edge; ``nyquist`` (the last frequency by default) where there is none."""
+    steepest point of that edge; the last frequency where there is none."""
     drops = np.atleast_2d(edge_drops(level_db, freqs))
     drops[:, freqs < SEARCH_FROM_HZ] = 0
     steep = drops >= edge_db
@@ -93,7 +93,7 @@ def cutoffs(level_db: np.ndarray, freqs: np.ndarray, edge_db: float = EDGE_DB, n
     window = np.minimum(first[:, None] + np.arange(width)[None, :], drops.shape[1] - 1)  # the edge's bins
     steepest = np.take_along_axis(window, np.argmax(np.take_along_axis(drops, window, axis=1), axis=1)[:, None], axis=1)
     found = np.where(steep.any(axis=1), freqs[steepest[:, 0]], np.nan)
-    return np.nan_to_num(found, nan=freqs[-1] if nyquist is None else nyquist)
+    return np.nan_to_num(found, nan=freqs[-1])
 
 
 def spectral_features(y: np.ndarray, sr: int, edge_db: float = EDGE_DB, spec: Spectrum | None = None) -> dict[str, float]:

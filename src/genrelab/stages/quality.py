@@ -117,7 +117,7 @@ def quality_models(spec: dict, columns: list[str], seed: int) -> dict:
         spec.pop("rule")
         cutoff, has_cutoff = columns.index("cutoff_hz"), columns.index("has_cutoff")
         factories["rule"] = lambda: LameTableRule(cutoff, has_cutoff)
-    return factories | make_models(spec, seed=seed) if spec else factories
+    return (factories | make_models(spec, seed=seed)) if spec else factories  # make_models({}) would give the whole zoo
 
 
 def _ship(scores: pd.DataFrame, table: pd.DataFrame, X: np.ndarray, columns: list[str], m: dict, models_dir: Path) -> str:
