@@ -40,12 +40,28 @@ def test_chains_are_labelled_by_what_they_claim_and_what_they_hold():
     assert QUALITY_ORDER[0] == "cbr96" and QUALITY_ORDER[-1] == "lossless"
 
 
-@pytest.mark.parametrize("bad, message", [("lame:cbr100", "valid argument"), ("opus:96", "unknown step"),
-                                          ("lame:cbr128>gain:-3", "must end with an encoder"),
+@pytest.mark.parametrize("bad, message", [("lame:cbr100", "valid argument"), ("wma:96>flac", "unknown step"),
+                                          ("lame:cbr128>gain:-3", "must end with lame"),
+                                          ("opus:96", "must end with lame"),  # libsndfile cannot read every codec
+                                          ("vorbis:4>flac", "valid argument"),
                                           ("resample:fast>flac", "valid argument")])  # fmt: skip
 def test_a_bad_chain_is_refused_with_the_step_named(bad, message):
     with pytest.raises(DataError, match=message):
         parse(bad)
+
+
+def test_the_data_stage_refuses_a_bad_chain_before_any_work(tmp_path):
+    """Chains are parsed by quality_data, not by the params schema: the schema would make every
+    stage depend on the chain grammar."""
+    from genrelab.config import section
+    from genrelab.stages.quality import run_quality_data
+
+    params = {"quality": section("quality", {"corpus": {"conditions": ["flac", "lame:cbr100"]}}),
+              "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
+    with pytest.raises(DataError, match="'lame:cbr100'.*valid argument"):
+        run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "m.json", progress=False)
+    assert not (tmp_path / "q").exists()
+
 
 
 def test_lame_writes_the_setting_its_header_reports_and_flac_is_lossless(source):
@@ -100,10 +116,18 @@ def test_the_corpus_writes_every_condition_of_each_source_with_its_labels(tmp_pa
     from genrelab.quality.corpus import build_corpus, excerpt_offsets
 
     chains = ["flac", "lame:cbr128", "lame:cbr128>flac", "lame:v2>lame:cbr320"]
-    files, sources = build_corpus(tmp_path, styles=["waltz", "thrash"], sources_per_style=1, seconds=6.0,
-                                  conditions=chains, progress=False)  # fmt: skip
+    files, sources, skipped = build_corpus(tmp_path, styles=["waltz", "thrash"], sources_per_style=1, seconds=6.0,
+                                           conditions=chains, probes=["vorbis:q2>flac"], test_fraction=0.5,
+                                           progress=False)  # fmt: skip
     assert sources["status"].tolist() == ["ok", "ok"] and (sources["bandwidth_hz"] > 21000).all()
+    assert sorted(sources["split"]) == ["test", "train"] and skipped.empty
+    held_out = sources.loc[sources["split"] == "test", "source_id"].item()
+    probes = files[files["probe"]]
+    assert (probes["source_id"] == held_out).all() and probes["condition"].tolist() == ["vorbis:q2>flac"]
+    assert (probes["effective"].item(), probes["group"].item(), probes["transcoded"].item()) == ("vorbis:q2", "vorbis", True)
+    files = files[~files["probe"]]
     assert len(files) == 8 and files.groupby("source_id").size().tolist() == [4, 4]
+    assert (files.groupby("source_id")["split"].nunique() == 1).all()  # a source's files share its side
     by_condition = files[files["source_id"] == "waltz.000"].set_index("condition")
     assert by_condition.loc["lame:cbr128>flac", ["nominal", "effective", "container", "transcoded"]].tolist() == [
         "lossless", "cbr128", "flac", True]  # fmt: skip
@@ -119,8 +143,8 @@ def test_the_corpus_writes_every_condition_of_each_source_with_its_labels(tmp_pa
 def test_a_source_without_the_bandwidth_is_excluded_with_its_measure(tmp_path):
     from genrelab.quality.corpus import build_corpus
 
-    files, sources = build_corpus(tmp_path, styles=["ambient"], sources_per_style=1, seconds=4.0, conditions=["flac"],
-                                  min_bandwidth_hz=30000.0, progress=False)  # fmt: skip
+    files, sources, _ = build_corpus(tmp_path, styles=["ambient"], sources_per_style=1, seconds=4.0, conditions=["flac"],
+                                     min_bandwidth_hz=30000.0, progress=False)  # fmt: skip
     assert files.empty and sources.loc[0, "status"] == "excluded"
     assert "below 30000 Hz: no encoder low-pass could show" in sources.loc[0, "reason"]
 
@@ -168,14 +192,21 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
     from genrelab.stages.quality import run_quality_data, run_quality_models
 
     chains = ["flac", "limiter>flac", "lame:cbr128", "lame:cbr320", "lame:cbr128>flac", "lame:v2>lame:cbr320"]
+    probes = ["aac:128>flac", "resample:48000>lame:cbr128", "shine:128>flac"]
     params = {"quality": section("quality", {"corpus": {"styles": ["waltz", "thrash"], "sources_per_style": 2,
-                                                        "source_seconds": 4.0, "conditions": chains,
-                                                        "excerpt_seconds": [2.0], "jobs": 1},
-                                             "models": {"jobs": 1, "test_fraction": 0.5,
+                                                        "source_seconds": 4.0, "conditions": chains, "probes": probes,
+                                                        "test_fraction": 0.5, "excerpt_seconds": [2.0],
+                                                        "probe_excerpt_seconds": [1.0], "jobs": 1},
+                                             "models": {"jobs": 1,
                                                         "models": {"rule": {}, "lightgbm": {"n_estimators": 20}}}}),
               "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
     data = run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "d.json", progress=False)
-    assert (data["sources"], data["files"], data["excerpts"]) == (4, 24, 24)
+    shine = codecs.missing_encoder("shine") is None  # libshine is in Debian's ffmpeg, not in the bundled one
+    assert data["probes_skipped"] == ([] if shine else ["shine:128>flac"])
+    probe_files = 2 * (2 + shine)  # for the 2 held-out sources only
+    # 24 files excerpted at 2 s; the held-out ones and their probes at 1 s too
+    assert (data["sources"], data["held_out"], data["files"]) == (4, 2, 24 + probe_files)
+    assert data["excerpts"] == 24 + probe_files + (12 + probe_files)
     study = run_quality_models(params, data_dir=tmp_path / "q", models_dir=tmp_path / "models",
                                results_dir=tmp_path / "results", metrics_path=tmp_path / "m.json", progress=False)  # fmt: skip
     held_out = set(study.table.loc[study.test, "source_id"])
@@ -185,6 +216,12 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
     assert study.scores[["macro_f1", "balanced_accuracy"]].apply(lambda c: c.between(0, 1)).all().all()
     verdict = study.verdicts.set_index("model").loc["rule"]
     assert (verdict["fakes"], verdict["genuine"]) == (2, 4)  # 2 held-out sources: 1 fake and 2 genuine lossless each
+    general = study.generalisation.set_index(["test", "condition"])
+    assert general.loc[("unseen encoder: aac", "aac:128>flac"), "measure"] == "called fake lossless"
+    assert general.loc[("LAME at 48 kHz", ""), "files"] == 2 and general.loc[("1 s excerpts", ""), "files"] == 12
+    assert general["value"].between(0, 1).all() and (general["low"] <= general["high"]).all()
+    assert list(study.styles["style"]) == ["thrash", "waltz", "all, pooled"]
+    assert study.styles["files"].iloc[-1] == 24  # every LAME file of both styles, each scored when its style is out
     saved = models.load(tmp_path / "models" / "model.joblib")
     X = study.table[study.feature_columns].to_numpy(dtype=float)
     assert saved.model == study.shipped and len(saved.predict(X[:3])) == 3
@@ -198,3 +235,30 @@ def test_the_params_schema_names_the_demo_styles_and_the_default_chains_parse():
 
     assert DEMO_STYLES == STYLES
     assert {parse(chain).group for chain in QUALITY_CONDITIONS} >= {"lossless", "lp17k", "lp18.6k", "no_lowpass"}
+
+
+def test_the_unseen_encoders_low_pass_as_measured_and_opus_resamples_to_48k(source):
+    """FFmpeg's AAC and Vorbis low-pass below their top settings and not at them; Opus always near 20 kHz."""
+    measured = {}
+    for chain in ("aac:128>flac", "aac:256>flac", "vorbis:q2>flac", "vorbis:q6>flac", "opus:96>flac"):
+        _, y, sr = apply(parse(chain), source, SR)
+        measured[chain] = (sr, spectral.spectral_features(y, sr)["cutoff_hz"])
+    assert 16800 < measured["aac:128>flac"][1] < 17800 and 16200 < measured["vorbis:q2>flac"][1] < 17100
+    assert measured["aac:256>flac"][1] == measured["vorbis:q6>flac"][1] == SR / 2  # no cut-off: looks lossless
+    assert measured["opus:96>flac"][0] == 48000 and 19500 < measured["opus:96>flac"][1] < 20800
+    assert parse("aac:128>flac").probe_kind == "aac" and parse("resample:48000>lame:v2").probe_kind == "48 kHz"
+    assert parse("lame:v2>resample:48000>flac").probe_kind == "resampled" and parse("lame:v2").probe_kind == ""
+
+
+def test_an_encoder_this_machine_lacks_is_named_with_the_way_to_get_it(monkeypatch):
+    import shutil
+
+    codecs.missing_encoder.cache_clear()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    try:
+        assert "apt-get install ffmpeg" in codecs.missing_encoder("shine")
+        with pytest.raises(AudioError, match="libshine"):
+            codecs.encode_other("shine", "128", np.zeros((4410, 2), np.float32), SR)
+        assert codecs.missing_encoder("aac") is None  # the bundled ffmpeg has it
+    finally:
+        codecs.missing_encoder.cache_clear()

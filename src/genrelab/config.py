@@ -325,6 +325,12 @@ QUALITY_CONDITIONS = (
     "lame:cbr320>lame:cbr128",  # a lower MP3
     "lame:cbr192>resample:48000>flac", "lame:cbr128>gain:-3>flac", "lame:v4>limiter>flac",
 )  # fmt: skip
+QUALITY_PROBES = (  # made for the held-out sources only; never trained on
+    *(f"aac:{k}>flac" for k in (96, 128, 192, 256)), *(f"vorbis:q{q}>flac" for q in (2, 4, 6)), "opus:96>flac",
+    "opus:160>flac", "shine:128>flac", "shine:192>flac", "aac:128>lame:cbr320",  # unseen encoders
+    *(f"resample:48000>lame:{s}" for s in ("cbr128", "cbr192", "v2", "cbr320")),  # encoded at 48 kHz
+    "lame:cbr128>resample:48000>lame:cbr320", "lame:v4>resample:48000>flac", "lame:cbr128>resample:32000>flac",
+)  # fmt: skip
 
 
 class QualityCorpus(Section):
@@ -336,7 +342,10 @@ class QualityCorpus(Section):
     seed: int = 42
     # chains of genrelab.quality.conditions: quality_data parses them all before any work
     conditions: Annotated[list[str], Field(min_length=2)] = list(QUALITY_CONDITIONS)
+    test_fraction: Fraction = 0.3  # share of sources held out, with every file made from them
+    probes: list[str] = list(QUALITY_PROBES)  # chains for the held-out sources only: the generalisation tests
     excerpt_seconds: Annotated[list[PositiveFloat], Field(min_length=1)] = [10.0, 30.0]
+    probe_excerpt_seconds: list[PositiveFloat] = [5.0]  # shorter excerpts, of the held-out sources only
     min_bandwidth_hz: PositiveFloat = 21000.0  # a source with less cannot show a low-pass
     jobs: Jobs = 2
 
@@ -345,7 +354,6 @@ class QualityModels(Section):
     """The models of true quality and their evaluation (genrelab.quality.evaluation)."""
 
     seed: int = 42
-    test_fraction: Fraction = 0.3  # share of sources held out, with every file made from them
     edge_db: PositiveFloat = 20.0  # the fall that makes a cut-off (genrelab.quality.spectral)
     jobs: Jobs = 2
     models: ModelMap = {"rule": {}, "svm_rbf": {"C": 10.0}, "lightgbm": {"n_estimators": 200}}

@@ -6,6 +6,10 @@
   when its output is a seekable file. ``lameenc`` writes none, and libsndfile then decodes a VBR
   stream only as far as the first frame's bitrate predicts: 9.44 s of a 12 s V2 file, measured.
 - FLAC through libsndfile (``soundfile``), which also decodes MP3 (mpg123).
+- The encoders the models never learn, for the generalisation probes
+  (:data:`OTHER_ENCODERS`): FFmpeg's native AAC, libvorbis and libopus from the same bundled
+  ffmpeg, and the fixed-point MP3 encoder libshine, which only Debian's ``ffmpeg`` links
+  (``apt-get install ffmpeg``). They are decoded by ffmpeg too.
 - Resampling with soxr (as the study's loader does), and the gain change or limiter of a
   re-mastering after decoding.
 
@@ -15,9 +19,11 @@ Every function takes and returns float32 samples shaped ``(n_samples, channels)`
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import soundfile as sf
@@ -27,6 +33,24 @@ from genrelab.errors import AudioError
 LAME_CBR = (96, 128, 160, 192, 224, 256, 320)  # kbps
 LAME_VBR = (0, 1, 2, 3, 4, 5, 6)  # -V quality
 _LAME = re.compile(r"cbr(\d+)|v(\d)")
+
+
+class Encoder(NamedTuple):
+    """An ffmpeg encoder: its arguments (``{}`` is the setting's number), its file suffix, the
+    setting's form, and the ffmpeg that has it (``bundled``: imageio-ffmpeg's; ``system``: on PATH)."""
+
+    args: tuple[str, ...]
+    suffix: str
+    setting: str  # a regular expression with one group: the number put into args
+    ffmpeg: str
+
+
+OTHER_ENCODERS = {
+    "aac": Encoder(("-c:a", "aac", "-b:a", "{}k"), ".m4a", r"(\d+)", "bundled"),
+    "vorbis": Encoder(("-c:a", "libvorbis", "-q:a", "{}"), ".ogg", r"q(\d+)", "bundled"),
+    "opus": Encoder(("-c:a", "libopus", "-b:a", "{}k"), ".opus", r"(\d+)", "bundled"),
+    "shine": Encoder(("-c:a", "libshine", "-b:a", "{}k"), ".mp3", r"(\d+)", "system"),
+}
 
 
 def lame(y: np.ndarray, sr: int, setting: str) -> bytes:
@@ -41,23 +65,79 @@ def lame(y: np.ndarray, sr: int, setting: str) -> bytes:
     return ffmpeg_encode(y, sr, ["-c:a", "libmp3lame", *rate], ".mp3")
 
 
-def ffmpeg_encode(y: np.ndarray, sr: int, codec_args: list[str], suffix: str) -> bytes:
-    """The bytes of ``y`` encoded by the bundled ffmpeg with ``codec_args``, into a ``suffix`` file
-    (a real file, so that ffmpeg can go back and write the header a seekable output gets)."""
+def valid_setting(kind: str, setting: str) -> bool:
+    """Whether ``setting`` (``128``, ``q4``) is of the form :data:`OTHER_ENCODERS` ``[kind]`` takes."""
+    return re.fullmatch(OTHER_ENCODERS[kind].setting, setting) is not None
+
+
+@functools.cache
+def missing_encoder(kind: str) -> str | None:
+    """Why encoder ``kind`` of :data:`OTHER_ENCODERS` cannot run on this machine; None when it can,
+    or when ``kind`` is not one of them (LAME and FLAC always can)."""
     import subprocess
-    import tempfile
+
+    if kind not in OTHER_ENCODERS:
+        return None
+    encoder = OTHER_ENCODERS[kind]
+    exe = _ffmpeg(encoder.ffmpeg)
+    if exe is None:
+        return f"{kind}: no ffmpeg on PATH (its encoder {encoder.args[1]} is in Debian's: apt-get install ffmpeg)"
+    listed = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    return None if f" {encoder.args[1]} " in listed else f"{kind}: {exe} has no {encoder.args[1]} encoder"
+
+
+def _ffmpeg(which: str) -> str | None:
+    import shutil
 
     import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe() if which == "bundled" else shutil.which("ffmpeg")
+
+
+def encode_other(kind: str, setting: str, y: np.ndarray, sr: int) -> bytes:
+    """The bytes of ``y`` encoded by :data:`OTHER_ENCODERS` ``[kind]`` at ``setting`` (``aac``, ``128``)."""
+    encoder = OTHER_ENCODERS[kind]
+    why = missing_encoder(kind)
+    if why is not None:
+        raise AudioError(why, kind="missing_encoder")
+    number = re.fullmatch(encoder.setting, setting)[1]
+    return ffmpeg_encode(y, sr, [a.format(number) for a in encoder.args], encoder.suffix, _ffmpeg(encoder.ffmpeg))
+
+
+def ffmpeg_encode(y: np.ndarray, sr: int, codec_args: list[str], suffix: str, exe: str | None = None) -> bytes:
+    """The bytes of ``y`` encoded by ffmpeg (``exe``; default the bundled one) with ``codec_args``, into a
+    ``suffix`` file (a real file, so that ffmpeg can go back and write the header a seekable output gets)."""
+    import tempfile
 
     pcm = np.round(np.clip(y, -1, 1) * 32767).astype("<i2").tobytes()  # interleaved 16-bit PCM in
     with tempfile.TemporaryDirectory(prefix="genrelab-encode-") as folder:
         out = Path(folder) / f"out{suffix}"
-        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "s16le", "-ar", str(int(sr)),
-                   "-ac", str(y.shape[1]), "-i", "pipe:0", *codec_args, str(out)]  # fmt: skip
-        done = subprocess.run(command, input=pcm, capture_output=True)
-        if done.returncode != 0:
-            raise AudioError(f"ffmpeg {' '.join(codec_args)} failed: {done.stderr.decode(errors='replace').strip()}")
+        _run_ffmpeg(["-f", "s16le", "-ar", str(int(sr)), "-ac", str(y.shape[1]), "-i", "pipe:0", *codec_args, str(out)],
+                    pcm, exe)  # fmt: skip
         return out.read_bytes()
+
+
+def ffmpeg_decode(data: bytes, suffix: str, what: str = "the encoded audio") -> tuple[np.ndarray, int]:
+    """Samples ``(n_samples, channels)`` float32 and the rate of a file's bytes, decoded by the bundled ffmpeg."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="genrelab-decode-") as folder:
+        source, out = Path(folder) / f"in{suffix}", Path(folder) / "out.wav"
+        source.write_bytes(data)
+        _run_ffmpeg(["-i", str(source), "-c:a", "pcm_f32le", str(out)], b"", None, what)
+        return decode(out.read_bytes(), what)
+
+
+def _run_ffmpeg(args: list[str], stdin: bytes, exe: str | None, what: str = "") -> None:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    done = subprocess.run([exe or imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", *args], input=stdin,
+                          capture_output=True)  # fmt: skip
+    if done.returncode != 0:
+        raise AudioError(f"{what or 'ffmpeg'}: ffmpeg {' '.join(args[-5:-1])} failed: "
+                         f"{done.stderr.decode(errors='replace').strip()}")  # fmt: skip
 
 
 def flac(y: np.ndarray, sr: int) -> bytes:

@@ -7,6 +7,10 @@ samples:
     encode with LAME at that setting, then decode (:func:`genrelab.quality.codecs.lame`);
 ``flac``
     encode losslessly (the samples do not change; the file claims lossless);
+``aac:128``, ``vorbis:q4``, ``opus:96``, ``shine:128``
+    an encoder the models never learn (:data:`genrelab.quality.codecs.OTHER_ENCODERS`), then
+    decode: the generalisation probes. Such a step is followed by the file a user gets
+    (``aac:128>flac``: a fake lossless made from AAC), never last;
 ``resample:48000``
     resample to that rate (Hz);
 ``gain:-3``
@@ -21,11 +25,12 @@ Its labels:
     what the file claims: the last encoder's setting (``cbr320``), or ``lossless`` for FLAC;
 ``effective``
     the lowest quality any step left: the lossy step lowest in :data:`QUALITY_ORDER`, or
-    ``lossless`` when there is none. ``lame:cbr128>flac`` claims ``lossless`` and is ``cbr128``;
+    ``lossless`` when there is none. ``lame:cbr128>flac`` claims ``lossless`` and is ``cbr128``.
+    An unseen encoder's step is off LAME's ladder and is the effective label itself (``aac:128``);
 ``group``
     the effective label's collision group (:data:`COLLISION_GROUPS`): LAME settings whose
     low-pass lands on the same edge of its ~689 Hz filter-bank bands, so that no cut-off tells
-    them apart.
+    them apart. An unseen encoder's group is its name (``aac``).
 """
 
 from __future__ import annotations
@@ -50,8 +55,10 @@ COLLISION_GROUPS = {
     "v3": "lp18k", "v2": "lp18.6k", "cbr192": "lp18.6k", "v1": "lp19.5k", "cbr224": "lp19.5k", "cbr256": "lp19.5k",
     "cbr320": "lp20.5k", "v0": "no_lowpass", LOSSLESS: LOSSLESS,
 }  # fmt: skip
+GROUP_ORDER = tuple(dict.fromkeys(COLLISION_GROUPS[s] for s in QUALITY_ORDER))  # lowest quality first
 ENCODERS = ("lame", "flac")
 EDITS = ("resample", "gain", "limiter")
+OTHER_ENCODERS = tuple(codecs.OTHER_ENCODERS)  # never the last step: libsndfile reads no AAC
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,22 @@ class Condition:
     @property
     def transcoded(self) -> bool:
         """Claims more than it holds (a fake lossless or a fake 320)."""
+        if self.effective not in QUALITY_ORDER:  # an unseen encoder's step, then the file
+            return True
         return QUALITY_ORDER.index(self.effective) < QUALITY_ORDER.index(self.nominal)
+
+    @property
+    def probe_kind(self) -> str:
+        """What a generalisation probe tests: the unseen encoder, ``48 kHz`` (encoded at 48 kHz),
+        ``resampled`` (resampled after encoding), or ``""`` for LAME at 44.1 kHz."""
+        kinds = [kind for kind, _ in self.steps]
+        other = [kind for kind in kinds if kind in OTHER_ENCODERS]
+        if other:
+            return other[0]
+        first_lame = kinds.index("lame") if "lame" in kinds else len(kinds)
+        if any(kind == "resample" for kind in kinds[:first_lame]) and first_lame < len(kinds):
+            return "48 kHz"
+        return "resampled" if "resample" in kinds[first_lame:] else ""
 
     def chain_json(self) -> str:
         return json.dumps([f"{kind}:{arg}" if arg else kind for kind, arg in self.steps])
@@ -79,20 +101,24 @@ def parse(name: str) -> Condition:
     steps = []
     for text in name.split(">"):
         kind, _, arg = text.strip().partition(":")
-        if kind not in ENCODERS + EDITS:
+        if kind not in ENCODERS + EDITS + OTHER_ENCODERS:
             raise DataError(f"quality condition {name!r}: unknown step {text!r}; steps are "
-                            "lame:<cbrN|vN>, flac, resample:<Hz>, gain:<dB>, limiter.")  # fmt: skip
-        if kind == "lame" and arg not in QUALITY_ORDER[:-1] or kind in ("resample", "gain") and not _number(arg):
+                            "lame:<cbrN|vN>, flac, resample:<Hz>, gain:<dB>, limiter, "
+                            f"and {', '.join(f'{k}:...' for k in OTHER_ENCODERS)} before the last.")  # fmt: skip
+        if (kind == "lame" and arg not in QUALITY_ORDER[:-1] or kind in ("resample", "gain") and not _number(arg)
+                or kind in OTHER_ENCODERS and not codecs.valid_setting(kind, arg)):  # fmt: skip
             raise DataError(f"quality condition {name!r}: step {text!r} needs a valid argument "
-                            "(lame:cbr128, lame:v2, resample:48000, gain:-3).")  # fmt: skip
+                            "(lame:cbr128, lame:v2, resample:48000, gain:-3, aac:128, vorbis:q4, opus:96).")  # fmt: skip
         steps.append((kind, arg))
     if steps[-1][0] not in ENCODERS:
-        raise DataError(f"quality condition {name!r} must end with an encoder (lame:... or flac): that is the file.")
+        raise DataError(f"quality condition {name!r} must end with lame:... or flac: that is the file the study reads.")
     lossy = [arg for kind, arg in steps if kind == "lame"]
+    other = [f"{kind}:{arg}" for kind, arg in steps if kind in OTHER_ENCODERS]
     nominal = steps[-1][1] if steps[-1][0] == "lame" else LOSSLESS
-    effective = min(lossy, key=QUALITY_ORDER.index) if lossy else LOSSLESS
+    effective = other[0] if other else min(lossy, key=QUALITY_ORDER.index) if lossy else LOSSLESS
+    group = other[0].partition(":")[0] if other else COLLISION_GROUPS[effective]
     container = "mp3" if steps[-1][0] == "lame" else "flac"
-    return Condition(name, tuple(steps), nominal, effective, COLLISION_GROUPS[effective], container)
+    return Condition(name, tuple(steps), nominal, effective, group, container)
 
 
 def apply(condition: Condition, y: np.ndarray, sr: int, memo: dict | None = None) -> tuple[bytes, np.ndarray, int]:
@@ -117,6 +143,9 @@ def _step(step: tuple[str, str], name: str, data: bytes, y: np.ndarray, sr: int)
     if kind == "lame":
         data = codecs.lame(y, sr, arg)
         y, sr = codecs.decode(data, name)
+    elif kind in OTHER_ENCODERS:
+        data = codecs.encode_other(kind, arg, y, sr)
+        y, sr = codecs.ffmpeg_decode(data, codecs.OTHER_ENCODERS[kind].suffix, name)
     elif kind == "flac":
         data = codecs.flac(y, sr)
         y, sr = codecs.decode(data, name)  # 16-bit: what the file holds

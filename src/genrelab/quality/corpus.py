@@ -25,8 +25,8 @@ from genrelab.quality.conditions import Condition, apply, parse
 
 SR = 44100
 STEREO_DELAY = 11  # samples (0.25 ms) between the channels
-FILE_COLUMNS = ("file", "source_id", "style", "condition", "chain", "nominal", "effective", "group", "container",
-                "transcoded", "sample_rate", "seconds")  # fmt: skip
+FILE_COLUMNS = ("file", "source_id", "split", "style", "condition", "probe", "chain", "nominal", "effective", "group",
+                "container", "transcoded", "sample_rate", "seconds")  # fmt: skip
 
 
 def render_source(style: str, index: int, seconds: float, seed: int) -> np.ndarray:
@@ -65,33 +65,48 @@ def build_corpus(
     sources_per_style: int,
     seconds: float,
     conditions: Sequence[str],
+    probes: Sequence[str] = (),
+    test_fraction: float = 0.3,
     seed: int = 42,
     min_bandwidth_hz: float = 21000.0,
     jobs: int = 1,
     progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Render the sources, check their bandwidth, and write every condition of each kept source.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Render the sources, check their bandwidth, hold out ``test_fraction`` of them, and write every
+    condition of each kept source, and every probe of each held-out one.
 
     Returns
     -------
     files : :data:`FILE_COLUMNS`, one row per written file (``file`` relative to ``out_dir``).
-    sources : ``source_id, style, bandwidth_hz, status, reason``: every source, kept or excluded.
+    sources : ``source_id, style, split, bandwidth_hz, status, reason``: every source, kept or excluded.
+    skipped : ``condition, reason``: the probes whose encoder this machine lacks.
     """
+    from genrelab.quality.codecs import missing_encoder
+    from genrelab.quality.evaluation import held_out_sources
+
     parsed = [parse(name) for name in conditions]  # a bad chain fails before any work
+    probed = [parse(name) for name in probes]
+    missing = {c.name: [why for kind, _ in c.steps if (why := missing_encoder(kind))] for c in probed}
+    skipped = pd.DataFrame([{"condition": name, "reason": why[0]} for name, why in missing.items() if why],
+                           columns=["condition", "reason"])  # fmt: skip
+    probed = [c for c in probed if not missing[c.name]]
+    planned = [(style, index) for style in styles for index in range(sources_per_style)]
+    test = held_out_sources([_source_id(*p) for p in planned], test_fraction, seed)
     out_dir = Path(out_dir)
-    work = [(out_dir, style, index, seconds, seed, parsed, min_bandwidth_hz)
-            for style in styles for index in range(sources_per_style)]  # fmt: skip
+    work = [(out_dir, style, index, seconds, seed, parsed, probed if _source_id(style, index) in test else [],
+             min_bandwidth_hz) for style, index in planned]  # fmt: skip
     results = map_tracks(_source_files, work, jobs=jobs, desc="quality corpus", unit="source", progress=progress)
     files, sources = [], []
     for (_, style, index, *_), result in zip(work, results):
+        split = {"split": "test" if _source_id(style, index) in test else "train"}
         if isinstance(result, Failure):
-            sources.append({"source_id": _source_id(style, index), "style": style, "bandwidth_hz": np.nan,
+            sources.append({"source_id": _source_id(style, index), "style": style, **split, "bandwidth_hz": np.nan,
                             "status": "excluded", "reason": str(result.error)})  # fmt: skip
             continue
         source, rows = result
-        sources.append(source)
-        files += rows
-    return pd.DataFrame(files, columns=list(FILE_COLUMNS)), pd.DataFrame(sources)
+        sources.append({**source, **split})
+        files += [{**row, **split} for row in rows]
+    return pd.DataFrame(files, columns=list(FILE_COLUMNS)), pd.DataFrame(sources), skipped
 
 
 def _source_id(style: str, index: int) -> str:
@@ -99,7 +114,7 @@ def _source_id(style: str, index: int) -> str:
 
 
 def _source_files(out_dir: Path, style: str, index: int, seconds: float, seed: int, conditions: list[Condition],
-                  min_bandwidth_hz: float) -> tuple[dict, list[dict]]:  # fmt: skip
+                  probes: list[Condition], min_bandwidth_hz: float) -> tuple[dict, list[dict]]:  # fmt: skip
     source_id = _source_id(style, index)
     y = render_source(style, index, seconds, seed)
     bandwidth = spectral.spectral_features(y, SR)["cutoff_hz"]
@@ -110,12 +125,12 @@ def _source_files(out_dir: Path, style: str, index: int, seconds: float, seed: i
     folder = out_dir / source_id
     folder.mkdir(parents=True, exist_ok=True)
     rows, memo = [], {}
-    for condition in conditions:
+    for condition, probe in [(c, False) for c in conditions] + [(c, True) for c in probes]:
         data, decoded, sr = apply(condition, y, SR, memo)
         name = f"{source_id}/{condition_slug(condition)}.{condition.container}"
         (out_dir / name).write_bytes(data)
         rows.append({"file": name, "source_id": source_id, "style": style, "condition": condition.name,
-                     "chain": condition.chain_json(), "nominal": condition.nominal, "effective": condition.effective,
+                     "probe": probe, "chain": condition.chain_json(), "nominal": condition.nominal, "effective": condition.effective,
                      "group": condition.group, "container": condition.container, "transcoded": condition.transcoded,
                      "sample_rate": sr, "seconds": round(len(decoded) / sr, 3)})  # fmt: skip
     return source, rows

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from genrelab.evaluation.results import bootstrap_ci
-from genrelab.quality.conditions import LOSSLESS
+from genrelab.quality.conditions import GROUP_ORDER, LOSSLESS
 
 # Fake lossless the issue's target covers: made from LAME at 256 kbps or less, or V2 or lower.
 DETECTABLE_FAKES = ("cbr96", "cbr128", "cbr160", "cbr192", "cbr224", "cbr256", "v2", "v3", "v4", "v5", "v6")
@@ -60,3 +60,72 @@ def lossless_verdicts(rows: pd.DataFrame, predicted) -> dict[str, float]:
         "genuine": int(genuine.sum()), "genuine_accused": int((accused & genuine).sum()),
         "false_positive_rate": float((accused & genuine).sum() / genuine.sum()) if genuine.any() else float("nan"),
     }  # fmt: skip
+
+
+def generalisation(rows: pd.DataFrame, predicted, seconds: float) -> pd.DataFrame:
+    """How a model trained on LAME at 44.1 kHz does beyond it, on held-out sources, beside its reference.
+
+    ``rows``: held-out feature rows with ``probe``, ``probe_kind``, ``probe_excerpt``, ``condition``,
+    ``group``, ``source_id``, ``excerpt_seconds`` and ``cutoff_hz``; ``predicted``: the model's
+    group of each. ``seconds``: the excerpt length of every test but the short-excerpt one.
+
+    One row per test: ``test, condition, files, measure, value, low, high, cutoff_khz``. A test
+    whose files hold LAME's low-pass measures the share of right collision groups; one of an unseen
+    encoder measures the share caught: called fake lossless (``X>flac``) or transcoded (``X>lame:cbr320``).
+    """
+    rows = rows.assign(predicted=np.asarray(predicted, dtype=object))
+    at = (rows["excerpt_seconds"] == seconds) & ~rows["probe_excerpt"]
+    lame = ~rows["probe"]
+    tests = [("LAME at 44.1 kHz (reference)", "", lame & at),
+             (f"{rows.loc[rows['probe_excerpt'], 'excerpt_seconds'].min():g} s excerpts", "", lame & rows["probe_excerpt"]),
+             ("LAME at 48 kHz", "", rows["probe_kind"].eq("48 kHz") & at),
+             ("resampled after encoding", "", rows["probe_kind"].eq("resampled") & at)]  # fmt: skip
+    unseen = rows["probe"] & ~rows["probe_kind"].isin(["48 kHz", "resampled"]) & at
+    tests += [(f"unseen encoder: {kind}", condition, unseen & rows["condition"].eq(condition))
+              for kind, condition in rows.loc[unseen, ["probe_kind", "condition"]].drop_duplicates().itertuples(index=False)]
+    out = []
+    for test, condition, mask in tests:
+        part = rows[mask.to_numpy()]
+        if part.empty:
+            continue
+        if not condition:
+            measure, hit = "right collision group", part["predicted"] == part["group"]
+        elif condition.endswith(">flac"):
+            measure, hit = "called fake lossless", part["predicted"] != LOSSLESS
+        else:
+            below = set(GROUP_ORDER[: GROUP_ORDER.index("lp20.5k")])
+            measure, hit = "called transcoded", part["predicted"].isin(below)
+        low, high = bootstrap_ci(np.ones(len(part), bool), hit.to_numpy(), part["source_id"])
+        out.append({"test": test, "condition": condition, "files": int(part["file"].nunique()), "measure": measure,
+                    "value": float(hit.mean()), "low": low, "high": high,
+                    "cutoff_khz": float(part["cutoff_hz"].median() / 1000)})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def leave_one_style_out(table: pd.DataFrame, X: np.ndarray, factory: Callable, usable: np.ndarray,
+                        seconds: float) -> pd.DataFrame:  # fmt: skip
+    """Each style's sources scored by a model fitted on the other styles' (their ``usable`` rows).
+
+    Returns one row per left-out style (``style, files, value, low, high``: the share of right
+    collision groups at ``seconds``, with its interval over sources) and a last row pooling them.
+    """
+    y = table["group"].to_numpy(dtype=object)
+    styles = table["style"].to_numpy(dtype=object)
+    at = (table["excerpt_seconds"] == seconds).to_numpy() & usable
+    pooled, out = [], []
+    for style in sorted(set(styles)):
+        fitted = factory().fit(X[usable & (styles != style)], y[usable & (styles != style)])
+        mask = at & (styles == style)
+        hit = fitted.predict(X[mask]) == y[mask]
+        pooled.append(pd.DataFrame({"hit": hit, "source_id": table.loc[mask, "source_id"].to_numpy()}))
+        out.append(_share(style, hit, pooled[-1]["source_id"], table.loc[mask, "file"]))
+    everything = pd.concat(pooled, ignore_index=True)
+    out.append(_share("all, pooled", everything["hit"].to_numpy(), everything["source_id"],
+                      table.loc[at, "file"]))  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def _share(style: str, hit: np.ndarray, sources, files) -> dict:
+    low, high = bootstrap_ci(np.ones(len(hit), bool), hit, sources)
+    return {"style": style, "files": int(pd.Series(files).nunique()), "value": float(np.mean(hit)), "low": low,
+            "high": high}  # fmt: skip

@@ -39,6 +39,9 @@ HIGH_BANDS_HZ = tuple((lo, lo + 1000.0) for lo in range(15000, 22000, 1000))  # 
 SFB21_HZ = 16000.0
 PROFILE_HZ = (11025.0, 22050.0)
 PROFILE_BANDS = 64
+FULL_SCALE_DB = 20 * np.log10(np.hanning(N_FFT).sum() / 2)  # a full-scale sine's bin
+# 16-bit rounding noise in one bin, dB re a full-scale sine's bin: the floor of every CD rip and FLAC.
+PCM16_FLOOR_DB = 10 * np.log10((1 / 32768) ** 2 / 12 * (np.hanning(N_FFT) ** 2).sum()) - FULL_SCALE_DB
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Spectrum:
     side: np.ndarray | None  # (n_frames, n_bins) dB re the *mid* reference band; None for mono
     peak: np.ndarray  # (n_frames,) dB re the reference band: the frame's loudest bin
     sr: int
+    reference: np.ndarray  # (n_frames,) the reference band's level, dB re a full-scale bin
 
 
 def spectrum(y: np.ndarray, sr: int) -> Spectrum:
@@ -62,7 +66,7 @@ def spectrum(y: np.ndarray, sr: int) -> Spectrum:
     P_mid = _power_db(mid)
     ref = np.median(P_mid[:, (freqs >= REFERENCE_HZ[0]) & (freqs < REFERENCE_HZ[1])], axis=1, keepdims=True)
     P_side = _power_db(side) - ref if side is not None else None
-    return Spectrum(freqs, P_mid - ref, P_side, (P_mid - ref).max(axis=1), sr)
+    return Spectrum(freqs, P_mid - ref, P_side, (P_mid - ref).max(axis=1), sr, ref[:, 0] - FULL_SCALE_DB)
 
 
 def edge_drops(level_db: np.ndarray, freqs: np.ndarray) -> np.ndarray:
@@ -122,6 +126,7 @@ def spectral_features(y: np.ndarray, sr: int, edge_db: float = EDGE_DB, spec: Sp
         "floor_above_db": _band(mean_db, f, cutoff + 300, nyquist) if cutoff + 300 < nyquist else 0.0,
         "shelf_hz": float(np.median(_shelf(spec))),
         "nyquist_hz": nyquist,
+        "reference_db": float(np.median(spec.reference)),  # the level, for the verdict's "too faint"
     }
     for lo, hi in HIGH_BANDS_HZ:
         features[f"band_{lo / 1000:g}k_db"] = _band(mean_db, f, lo, hi) if hi <= nyquist else -120.0

@@ -54,3 +54,28 @@ def plot_spectrogram(y: np.ndarray, sr: int, title: str, cutoff_hz: float | None
     ax.set_title(f"{title}\n{verdict}" if verdict else title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def generalisation_table(general: pd.DataFrame) -> pd.DataFrame:
+    """The generalisation tests as the chapter shows them: the share (%) with its 95 % interval."""
+    cells = [f"{100 * v:.0f} ({100 * lo:.0f}–{100 * hi:.0f})" for v, lo, hi in zip(general["value"], general["low"], general["high"])]
+    return pd.DataFrame({"test": general["test"], "condition": general["condition"], "files": general["files"],
+                         "measure": general["measure"], "% (95 % CI)": cells,
+                         "median cut-off (kHz)": general["cutoff_khz"].round(1)}).set_index(["test", "condition"])  # fmt: skip
+
+
+def plot_generalisation(general: pd.DataFrame) -> plt.Figure:
+    """Each generalisation test's share (%) with its interval over sources; the reference in grey."""
+    labels = [f"{t}: {c}" if c else t for t, c in zip(general["test"], general["condition"])]
+    y = np.arange(len(general))[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(general) + 1.2))
+    colours = ["#8c8c8c" if "reference" in t else "#4c72b0" for t in general["test"]]
+    ax.barh(y, 100 * general["value"], color=colours)
+    ax.errorbar(100 * general["value"], y, xerr=[100 * (general["value"] - general["low"]),
+                                                 100 * (general["high"] - general["value"])],
+                fmt="none", ecolor="k", capsize=2, linewidth=1)  # fmt: skip
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("right collision group, or fake caught (%)")
+    fig.tight_layout()
+    return fig
