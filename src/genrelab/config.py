@@ -320,7 +320,7 @@ DEMO_STYLES = ("waltz", "march", "swing", "bossa", "dub", "chiptune", "thrash", 
 QUALITY_CONDITIONS = (
     "flac", "gain:-3>flac", "resample:48000>flac", "limiter>flac",  # genuine lossless, re-mastered or not
     *(f"lame:cbr{k}" for k in (96, 128, 160, 192, 224, 256, 320)), *(f"lame:v{q}" for q in range(7)),
-    "lame:cbr128>flac", "lame:cbr192>flac", "lame:cbr256>flac", "lame:v2>flac", "lame:v5>flac",  # fake lossless
+    *(f"lame:{s}>flac" for s in ("cbr96", "cbr128", "cbr160", "cbr192", "cbr256", "cbr320", "v2", "v5")),  # fake lossless
     "lame:cbr128>lame:cbr320", "lame:cbr192>lame:cbr320", "lame:v2>lame:cbr320",  # fake 320
     "lame:cbr320>lame:cbr128",  # a lower MP3
     "lame:cbr192>resample:48000>flac", "lame:cbr128>gain:-3>flac", "lame:v4>limiter>flac",
@@ -337,7 +337,7 @@ class QualityCorpus(Section):
     """The lossless sources and what is done to them (genrelab.quality.corpus)."""
 
     styles: Annotated[list[Literal[DEMO_STYLES]], Field(min_length=1)] = list(DEMO_STYLES)  # type: ignore[valid-type]
-    sources_per_style: Positive = 1
+    sources_per_style: Positive = 2
     source_seconds: PositiveFloat = 12.0
     seed: int = 42
     # chains of genrelab.quality.conditions: quality_data parses them all before any work
