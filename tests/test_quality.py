@@ -197,7 +197,7 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
                                                         "source_seconds": 4.0, "conditions": chains, "probes": probes,
                                                         "test_fraction": 0.5, "excerpt_seconds": [2.0],
                                                         "probe_excerpt_seconds": [1.0], "jobs": 1},
-                                             "models": {"jobs": 1,
+                                             "models": {"jobs": 1, "cnn": {"epochs": 2, "filters": [4], "valid_fraction": 0.5},
                                                         "models": {"rule": {}, "lightgbm": {"n_estimators": 20}}}}),
               "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
     data = run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "d.json", progress=False)
@@ -211,7 +211,9 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
                                results_dir=tmp_path / "results", metrics_path=tmp_path / "m.json", progress=False)  # fmt: skip
     held_out = set(study.table.loc[study.test, "source_id"])
     assert len(held_out) == 2 and not held_out & set(study.table.loc[~study.test, "source_id"])  # sources, not files
-    assert set(study.scores["model"]) == {"rule", "lightgbm"}
+    assert set(study.scores["model"]) == {"rule", "lightgbm", "pixels_logreg_l2", "cnn", "cnn_freqmask"}
+    assert set(study.scores.loc[study.scores["input"] != "features", "target"]) == {"group"}
+    assert study.shipped in ("rule", "lightgbm")  # the command computes features, not pictures
     assert set(study.scores.loc[study.scores["model"] == "rule", "target"]) == {"group"}  # the table names groups
     assert study.scores[["macro_f1", "balanced_accuracy"]].apply(lambda c: c.between(0, 1)).all().all()
     verdict = study.verdicts.set_index("model").loc["rule"]
@@ -262,3 +264,21 @@ def test_an_encoder_this_machine_lacks_is_named_with_the_way_to_get_it(monkeypat
         assert codecs.missing_encoder("aac") is None  # the bundled ffmpeg has it
     finally:
         codecs.missing_encoder.cache_clear()
+
+
+def test_pictures_pool_the_spectrogram_and_the_mask_hides_bands_only_while_training(source):
+    from genrelab.quality.excerpts import PICTURES
+    from genrelab.quality.networks import FrequencyMask
+
+    spec = spectral.spectrum(codecs.decode(codecs.lame(source, SR, "cbr128"))[0], SR)
+    shape, hz = PICTURES["band"]
+    band = spectral.picture(spec, shape, *hz)
+    assert band.shape == (32, 64) and band.dtype == np.float32
+    hz = np.linspace(11025, 22050, 65)[:-1]
+    assert band[:, hz < 16000].mean() > band[:, hz > 17500].mean() + 20  # the 17 kHz low-pass, as a picture
+    assert band.min() >= -100 and band.max() <= 10
+    x = np.ones((8, 32, 64, 1), np.float32)
+    masked = np.asarray(FrequencyMask(12, seed=0)(x, training=True))
+    hidden = (masked[..., 0] == 0).all(axis=1)  # (8, 64): a band hidden over the whole picture
+    assert (hidden.sum(axis=1) <= 12).all() and hidden.any() and ((masked == 0) | (masked == 1)).all()
+    assert np.array_equal(np.asarray(FrequencyMask(12)(x, training=False)), x)

@@ -103,7 +103,7 @@ def quality_model(tmp_path_factory) -> Path:
                                                         "source_seconds": 6.0, "conditions": chains,
                                                         "excerpt_seconds": [5.0], "probes": [],
                                                         "test_fraction": 0.25, "jobs": 1},
-                                             "models": {"jobs": 1,
+                                             "models": {"jobs": 1, "cnn": {"epochs": 1, "filters": [4], "valid_fraction": 0.5},
                                                         "models": {"rule": {}, "lightgbm": {"n_estimators": 50}}}}),
               "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
     run_quality_data(params, out_dir=tmp / "q", metrics_path=tmp / "d.json", progress=False)

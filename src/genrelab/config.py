@@ -350,13 +350,30 @@ class QualityCorpus(Section):
     jobs: Jobs = 2
 
 
+class QualityCnn(Section):
+    """The small CNN on the 11-22 kHz log spectrogram (genrelab.quality.networks)."""
+
+    filters: Annotated[list[Positive], Field(min_length=1)] = [16, 32, 64]
+    dense_units: NonNegative = 0
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.3
+    learning_rate: PositiveFloat = 0.003
+    epochs: Positive = 40
+    batch_size: Positive = 32
+    patience: Positive = 6
+    bn_momentum: Fraction = 0.9
+    freq_mask: Positive = 12  # the masked variant hides up to this many 172 Hz bands of each training picture
+    valid_fraction: Fraction = 0.2  # share of the training sources that stop it early
+
+
 class QualityModels(Section):
     """The models of true quality and their evaluation (genrelab.quality.evaluation)."""
 
     seed: int = 42
     edge_db: PositiveFloat = 20.0  # the fall that makes a cut-off (genrelab.quality.spectral)
     jobs: Jobs = 2
-    models: ModelMap = {"rule": {}, "svm_rbf": {"C": 10.0}, "lightgbm": {"n_estimators": 200}}
+    models: ModelMap = {"rule": {}, "svm_rbf": {"C": 10.0}, "lightgbm": {"n_estimators": 200}}  # on the features
+    pixels: ModelMap = {"logreg_l2": {"C": 0.01}}  # the pixels baseline, on Spek's picture
+    cnn: QualityCnn = Field(default_factory=QualityCnn)  # trained with and without frequency masking
 
 
 class Quality(Section):

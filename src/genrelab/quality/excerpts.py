@@ -36,27 +36,40 @@ def read_excerpt(path: str | Path, offset_seconds: float, seconds: float) -> tup
     return y, sr
 
 
-def excerpt_features(path: str | Path, excerpts: Sequence[tuple[float, float]], edge_db: float) -> list[dict]:
-    """One feature row per ``(offset_seconds, seconds)`` excerpt of ``path``."""
+PICTURES = {  # name: (shape, frequency range in Hz) of spectral.picture
+    "band": (spectral.BAND_PICTURE, (spectral.PROFILE_HZ[0], spectral.PROFILE_HZ[1])),  # the CNN's 11-22 kHz
+    "spek": (spectral.SPEK_PICTURE, (0.0, spectral.PROFILE_HZ[1])),  # Spek's whole picture, for the pixels baseline
+}
+
+
+def excerpt_features(path: str | Path, excerpts: Sequence[tuple[float, float]], edge_db: float,
+                     pictures: bool = False) -> list[dict]:  # fmt: skip
+    """One feature row per ``(offset_seconds, seconds)`` excerpt of ``path``; with ``pictures``,
+    each row also holds the :data:`PICTURES` arrays under their names."""
     rows = []
     for offset, seconds in excerpts:
         y, sr = read_excerpt(path, offset, seconds)
         spec = spectral.spectrum(y, sr)
         row = {"offset_seconds": offset, "excerpt_seconds": seconds, **spectral.spectral_features(y, sr, edge_db, spec)}
-        rows.append(row | dict(zip(PROFILE_COLUMNS, spectral.profile(y, sr, spec).tolist())))
+        row |= dict(zip(PROFILE_COLUMNS, spectral.profile(y, sr, spec).tolist()))
+        if pictures:
+            row |= {name: spectral.picture(spec, shape, *hz) for name, (shape, hz) in PICTURES.items()}
+        rows.append(row)
     return rows
 
 
-def feature_table(root: str | Path, excerpts: pd.DataFrame, *, edge_db: float = spectral.EDGE_DB, jobs: int = 1,
-                  progress: bool = True) -> tuple[pd.DataFrame, list[Failure]]:  # fmt: skip
+def feature_table(root: str | Path, excerpts: pd.DataFrame, *, edge_db: float = spectral.EDGE_DB, pictures: bool = False,
+                  jobs: int = 1, progress: bool = True) -> tuple[pd.DataFrame, dict[str, np.ndarray], list[Failure]]:  # fmt: skip
     """The features of every excerpt (``file, excerpt_seconds, offset_seconds`` rows) of files under ``root``.
 
-    Returns the rows (``file`` first, then the features) and the files that failed to decode.
+    Returns the rows (``file`` first, then the features), the pictures (with ``pictures``: name ->
+    float32 ``(n_rows, *shape)`` in the rows' order; else empty) and the files that failed to decode.
     """
     grouped = excerpts.groupby("file", sort=False)
-    work = [(Path(root) / file, list(zip(part["offset_seconds"], part["excerpt_seconds"])), edge_db)
+    work = [(Path(root) / file, list(zip(part["offset_seconds"], part["excerpt_seconds"])), edge_db, pictures)
             for file, part in grouped]  # fmt: skip
     results = map_tracks(excerpt_features, work, jobs=jobs, desc="quality features", unit="file", progress=progress)
     rows = [{"file": file, **row} for (file, _), result in zip(grouped, results) if not isinstance(result, Failure)
             for row in result]  # fmt: skip
-    return pd.DataFrame(rows), [r for r in results if isinstance(r, Failure)]
+    arrays = {name: np.stack([row.pop(name) for row in rows]) for name in PICTURES} if pictures and rows else {}
+    return pd.DataFrame(rows), arrays, [r for r in results if isinstance(r, Failure)]

@@ -196,3 +196,27 @@ def _shelf(spec: Spectrum, below_peak_db: float = 50.0) -> np.ndarray:
     bright = spec.mid > (spec.peak[:, None] - below_peak_db)
     last = spec.mid.shape[1] - 1 - np.argmax(bright[:, ::-1], axis=1)
     return spec.freqs[last]
+
+
+BAND_PICTURE = (32, 64)  # (time chunks, frequency bands of 172 Hz over 11.025-22.05 kHz): the CNN's input
+SPEK_PICTURE = (32, 32)  # (time chunks, bands of 689 Hz over 0-22.05 kHz): Spek's picture, for the pixels baseline
+PICTURE_RANGE_DB = (-100.0, 10.0)  # dB re the reference band, as Spek's colour scale and plot_spectrogram
+
+
+def picture(spec: Spectrum, shape: tuple[int, int], lo_hz: float, hi_hz: float) -> np.ndarray:
+    """The spectrogram pooled to ``shape`` = (time chunks, frequency bands) over ``lo_hz``-``hi_hz``
+    (power averaged, then dB re the reference band, clipped to :data:`PICTURE_RANGE_DB`); float32.
+    A band above the Nyquist frequency holds the range's floor."""
+    frames, bands = shape
+    chunks = np.array_split(np.arange(spec.mid.shape[0]), min(frames, spec.mid.shape[0]))
+    power = np.stack([np.mean(10 ** (spec.mid[rows] / 10), axis=0) for rows in chunks])
+    if len(chunks) < frames:  # an excerpt shorter than the picture: its last chunk repeated
+        power = np.concatenate([power, np.repeat(power[-1:], frames - len(chunks), axis=0)])
+    edges = np.linspace(lo_hz, hi_hz, bands + 1)
+    which = np.digitize(spec.freqs, edges) - 1
+    out = np.full((frames, bands), PICTURE_RANGE_DB[0], dtype=np.float32)
+    for b in range(bands):
+        mask = which == b
+        if mask.any():
+            out[:, b] = 10 * np.log10(power[:, mask].mean(axis=1) + 1e-20)
+    return np.clip(out, *PICTURE_RANGE_DB)

@@ -75,32 +75,36 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
     from genrelab.quality.evaluation import generalisation, leave_one_style_out, lossless_verdicts, score
 
     m = params["quality"]["models"]
-    table, columns = _feature_rows(data_dir, m, params["parallel"], progress)
+    table, columns, pictures = _feature_rows(data_dir, m, params["parallel"], progress)
     test = (table["split"] == "test").to_numpy()
     main = ~table["probe"].to_numpy(bool) & ~table["probe_excerpt"].to_numpy(bool)  # LAME at 44.1 kHz, full excerpts
     X = table[columns].to_numpy(dtype=float)
+    inputs = {"features": X, "band": pictures["band"], "spek": pictures["spek"].reshape(len(table), -1)}
+    features = quality_models(m["models"], columns, m["seed"])
+    runs = [(target, name, "features", factory) for target in TARGETS for name, factory in features.items()
+            if name != "rule" or target == "group"]  # the LAME table names groups, not settings
+    runs += [("group", name, kind, factory) for name, (kind, factory) in picture_models(m).items()]
+    train, groups = ~test & main, table["source_id"].to_numpy(dtype=object)
     scores, verdicts, predictions, held_out_groups = [], [], [], {}
-    for target in TARGETS:
-        y = table[target].to_numpy(dtype=object)
-        for name, factory in quality_models(m["models"], columns, m["seed"]).items():
-            if name == "rule" and target != "group":  # the LAME table names groups, not settings
-                continue
-            predicted = factory().fit(X[~test & main], y[~test & main]).predict(X[test])
+    for target, name, kind, factory in runs:
+        y, A = table[target].to_numpy(dtype=object), inputs[kind]
+        fit = {"groups": groups[train]} if kind == "band" else {}  # the CNN stops early on whole sources
+        predicted = factory().fit(A[train], y[train], **fit).predict(A[test])
+        if target == "group":
+            held_out_groups[name] = predicted
+        predicted, rows = predicted[main[test]], table[test & main]
+        for seconds, part in rows.groupby("excerpt_seconds"):
+            at = (rows["excerpt_seconds"] == seconds).to_numpy()
+            scores.append({"target": target, "model": name, "input": kind, "excerpt_seconds": seconds,
+                           **score(y[test & main][at], predicted[at], part["source_id"])})  # fmt: skip
             if target == "group":
-                held_out_groups[name] = predicted
-            predicted, rows = predicted[main[test]], table[test & main]
-            for seconds, part in rows.groupby("excerpt_seconds"):
-                at = (rows["excerpt_seconds"] == seconds).to_numpy()
-                scores.append({"target": target, "model": name, "excerpt_seconds": seconds,
-                               **score(y[test & main][at], predicted[at], part["source_id"])})  # fmt: skip
-                if target == "group":
-                    verdicts.append({"model": name, "excerpt_seconds": seconds, **lossless_verdicts(part, predicted[at])})
-            predictions.append(pd.DataFrame({"file": rows["file"], "condition": rows["condition"],
-                                             "excerpt_seconds": rows["excerpt_seconds"], "target": target, "model": name,
-                                             "true": y[test & main], "predicted": predicted}))  # fmt: skip
+                verdicts.append({"model": name, "excerpt_seconds": seconds, **lossless_verdicts(part, predicted[at])})
+        predictions.append(pd.DataFrame({"file": rows["file"], "condition": rows["condition"],
+                                         "excerpt_seconds": rows["excerpt_seconds"], "target": target, "model": name,
+                                         "true": y[test & main], "predicted": predicted}))  # fmt: skip
     scores, verdicts = pd.DataFrame(scores), pd.DataFrame(verdicts)
     predictions = pd.concat(predictions, ignore_index=True)
-    shipped = _best_group_model(scores)
+    shipped = _best_group_model(scores[scores["input"] == "features"])  # `genrelab quality` computes the features
     seconds = float(scores["excerpt_seconds"].min())
     general = generalisation(table[test], held_out_groups[shipped], seconds)
     styles = leave_one_style_out(table, X, quality_models(m["models"], columns, m["seed"])[shipped], main, seconds)
@@ -123,8 +127,9 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
     return QualityStudy(table, columns, test, scores, verdicts, predictions, shipped, general, styles, skipped)
 
 
-def _feature_rows(data_dir: Path, m: dict, parallel: dict, progress: bool) -> tuple[pd.DataFrame, list[str]]:
-    """Every excerpt's features with its file's labels, and the feature columns."""
+def _feature_rows(data_dir: Path, m: dict, parallel: dict, progress: bool) -> tuple[pd.DataFrame, list[str], dict]:
+    """Every excerpt's features with its file's labels, the feature columns, and the excerpts'
+    pictures (:data:`genrelab.quality.excerpts.PICTURES`) in the rows' order."""
     from genrelab.data import checks
     from genrelab.parallel import configured
     from genrelab.quality.conditions import parse
@@ -134,16 +139,19 @@ def _feature_rows(data_dir: Path, m: dict, parallel: dict, progress: bool) -> tu
     files = pd.read_csv(data_dir / "files.csv", keep_default_na=False, dtype={"probe": bool, "transcoded": bool})
     excerpts = pd.read_csv(data_dir / "excerpts.csv")
     with configured(parallel):
-        features, failures = feature_table(data_dir / "files", excerpts, edge_db=m["edge_db"], jobs=m["jobs"],
-                                           progress=progress)  # fmt: skip
+        features, pictures, failures = feature_table(data_dir / "files", excerpts, edge_db=m["edge_db"], pictures=True,
+                                                     jobs=m["jobs"], progress=progress)  # fmt: skip
     refuse_failures([checks.failure(str(f.item[0]), f.error, "left out of the quality features") for f in failures],
                     "quality_models", data_dir / "files.csv")  # fmt: skip
     keys = ["file", "offset_seconds", "excerpt_seconds"]
-    table = (features.merge(excerpts[[*keys, "probe_excerpt"]], on=keys, validate="one_to_one")
+    table = (features.assign(row=np.arange(len(features)))
+             .merge(excerpts[[*keys, "probe_excerpt"]], on=keys, validate="one_to_one")
              .merge(files, on="file", validate="many_to_one"))  # fmt: skip
+    order = table.pop("row").to_numpy()  # the merges may reorder rows; the pictures follow
+    pictures = {name: array[order] for name, array in pictures.items()}
     kinds = {name: parse(name).probe_kind for name in table["condition"].unique()}
     table["probe_kind"] = table["condition"].map(kinds).where(table["probe"], "")
-    return table, [c for c in features.columns if c not in NON_FEATURES]
+    return table, [c for c in features.columns if c not in NON_FEATURES], pictures
 
 
 def quality_models(spec: dict, columns: list[str], seed: int) -> dict:
@@ -158,6 +166,18 @@ def quality_models(spec: dict, columns: list[str], seed: int) -> dict:
         cutoff, has_cutoff = columns.index("cutoff_hz"), columns.index("has_cutoff")
         factories["rule"] = lambda: LameTableRule(cutoff, has_cutoff)
     return (factories | make_models(spec, seed=seed)) if spec else factories  # make_models({}) would give the whole zoo
+
+
+def picture_models(m: dict) -> dict:
+    """Factories of the picture models, by name: ``(input, factory)``. ``pixels_<model>`` read
+    Spek's picture (``spek``); ``cnn`` and ``cnn_freqmask`` the 11-22 kHz log spectrogram (``band``)."""
+    from genrelab.approaches.audio_features import make_models
+    from genrelab.quality.networks import QualityCNN
+
+    pixels = {f"pixels_{name}": ("spek", factory) for name, factory in make_models(m["pixels"], seed=m["seed"]).items()}
+    cnn = dict(m["cnn"])
+    return pixels | {"cnn": ("band", lambda: QualityCNN(cnn | {"freq_mask": 0}, m["seed"])),
+                     "cnn_freqmask": ("band", lambda: QualityCNN(cnn, m["seed"]))}  # fmt: skip
 
 
 def _best_group_model(scores: pd.DataFrame) -> str:
