@@ -10,9 +10,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-# OpenBLAS picks its kernels per CPU, and kernels round differently: pinned, every x86-64 machine
-# with AVX gets the same scores (its Haswell kernels move logreg_none's random_segment clip score by
-# a test clip; SkylakeX, Sandybridge and Prescott agree). It overrides a value in the environment.
+# OpenBLAS picks its kernels per CPU, and kernels round differently (Haswell's move the mel
+# spectrograms' last digits, then HOG scores and logreg_none by a test clip or two): one kernel that
+# every x86-64 CPU with AVX runs, whatever the environment says. NumPy's and TensorFlow's own SIMD
+# paths still follow the CPU, so another CPU may still move the CNN and MLP scores.
 export OPENBLAS_CORETYPE := Sandybridge
 
 .PHONY: help setup data repro book test test-fast lock clean check-data

@@ -44,7 +44,6 @@ MIN_SECONDS = 1.0
 MIN_SAMPLE_RATE = 32000  # below it the Nyquist frequency is under every LAME low-pass but CBR 96's
 # Content at 15-16 kHz less than an edge above 16-bit noise cannot show a low-pass (dB re a full-scale bin).
 FAINT_HIGH_BAND_DB = spectral.PCM16_FLOOR_DB + spectral.EDGE_DB
-MODELLED_CODECS = ("mp3", "flac", "pcm", "alac", "wavpack")
 VERDICTS = ("genuine", "transcoded", "fake lossless", "undecidable")
 
 
