@@ -337,7 +337,7 @@ class QualityCorpus(Section):
     """The lossless sources and what is done to them (genrelab.quality.corpus)."""
 
     styles: Annotated[list[Literal[DEMO_STYLES]], Field(min_length=1)] = list(DEMO_STYLES)  # type: ignore[valid-type]
-    sources_per_style: Positive = 2
+    sources_per_style: Positive = 5
     source_seconds: PositiveFloat = 12.0
     seed: int = 42
     # chains of genrelab.quality.conditions: quality_data parses them all before any work
