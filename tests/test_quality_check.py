@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import shared_data_dir
 from genrelab import models
 from genrelab.cli import main
 from genrelab.quality.check import VERDICTS, check_files, claimed_group, excerpt_plan, group_label, verdict
@@ -21,8 +22,8 @@ from genrelab.quality.header import Header
 from genrelab.quality.rules import LameTableRule
 
 SR = 44100
-FMA_SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fma-samples"
-BAD_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bad-audio"
+FMA_SAMPLES = shared_data_dir() / "fma-samples"
+BAD_AUDIO = shared_data_dir() / "bad-audio"
 
 
 def _header(**claim) -> Header:
@@ -185,7 +186,7 @@ def _rule_model(path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not FMA_SAMPLES.is_dir(), reason=f"real FMA MP3s not found at {FMA_SAMPLES} (see CONTRIBUTING.md)")
+@pytest.mark.skipif(not FMA_SAMPLES.is_dir(), reason=f"real FMA MP3s not found at {FMA_SAMPLES} (set GENRELAB_SHARED_DATA)")
 def test_the_real_fma_mp3s_get_the_verdict_their_headers_claim(tmp_path):
     reports, failures = check_files(sorted(FMA_SAMPLES.glob("*.mp3")), models.load(_rule_model(tmp_path / "rule.joblib")),
                                     progress=False)  # fmt: skip
@@ -200,7 +201,7 @@ def test_the_real_fma_mp3s_get_the_verdict_their_headers_claim(tmp_path):
     assert short.excerpts == [(0.0, pytest.approx(2.0, abs=0.05))]  # FMA's 2 s clip, read whole
 
 
-@pytest.mark.skipif(not BAD_AUDIO.is_dir(), reason=f"the known corrupt GTZAN file not found at {BAD_AUDIO}")
+@pytest.mark.skipif(not BAD_AUDIO.is_dir(), reason=f"the known corrupt GTZAN file not found at {BAD_AUDIO} (set GENRELAB_SHARED_DATA)")
 def test_the_known_corrupt_file_is_listed_with_its_reason(tmp_path):
     reports, failures = check_files([BAD_AUDIO / "jazz.00054.wav"], models.load(_rule_model(tmp_path / "r.joblib")),
                                     progress=False)  # fmt: skip
