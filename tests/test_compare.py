@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 
 from genrelab import config  # noqa: E402
 from genrelab.config import ParamsError  # noqa: E402
-from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, score_row  # noqa: E402
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, mark_selected, score_row  # noqa: E402
 from genrelab.report.compare import figures, prose, stats, tables  # noqa: E402
 
 GENRES = ["ambient", "bossa", "chiptune", "drone"]
@@ -28,7 +28,12 @@ SPEC = {
     ("cnn_transfer", "mobilenetv2[random]", "track"): {"random_segment": 0.60, "track_grouped": 0.45,
                                                         "artist_grouped": 0.40},
 }
-FIT_SECONDS = {"svm": 2.0, "dummy": 0.001, "convnet[8]": 50.0, "mobilenetv2[random]": 80.0}
+FIT_SECONDS = {"svm": 2.0, "dummy": 0.001, "convnet[8]": 50.0, "mobilenetv2[random]": 80.0, "knn": 1.0}
+# Selection scores (inside the training data) are the test shares, except for knn: best on test under the
+# grouped protocols, but never the choice, which is what peeking would have reported.
+KNN = ("audio_features", "knn", "clip")
+SPEC_WITH_KNN = {**SPEC, KNN: {"random_segment": 0.9, "track_grouped": 0.9, "artist_grouped": 0.8}}
+SELECT = {KNN: 0.5}
 
 
 def predictions_for(approach, model, protocol, level, share, tracks=TRACKS) -> pd.DataFrame:
@@ -41,17 +46,21 @@ def predictions_for(approach, model, protocol, level, share, tracks=TRACKS) -> p
                          "track_id": tracks, "segment": -1, "y_true": y_true, "y_pred": y_pred})
 
 
-def make_results(spec=SPEC) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scores and predictions consistent with each other (scores computed from the predictions)."""
+def make_results(spec=SPEC_WITH_KNN) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores and predictions consistent with each other (scores computed from the predictions), with
+    selection scores from :data:`SELECT` (else the test share) and the selected entries marked."""
     preds, rows = [], []
-    for (approach, model, level), shares in spec.items():
+    for entry, shares in spec.items():
+        approach, model, level = entry
         for protocol, share in shares.items():
             p = predictions_for(approach, model, protocol, level, share)
             preds.append(p)
             rows.append(score_row(approach=approach, model=model, protocol=protocol, level=level,
                                   y_true=p["y_true"], y_pred=p["y_pred"], groups=p["track_id"],
-                                  fit_seconds=FIT_SECONDS[model], predict_seconds=0.1))
-    return pd.DataFrame(rows, columns=SCORE_COLUMNS), pd.concat(preds, ignore_index=True)[PREDICTION_COLUMNS]
+                                  fit_seconds=FIT_SECONDS[model], predict_seconds=0.1,
+                                  selection=([SELECT.get(entry, share)] * 2, "2-fold CV")))  # fmt: skip
+    scores = mark_selected(pd.DataFrame(rows, columns=SCORE_COLUMNS))
+    return scores, pd.concat(preds, ignore_index=True)[PREDICTION_COLUMNS]
 
 
 @pytest.fixture()
@@ -59,16 +68,18 @@ def results():
     return make_results()
 
 
-def test_leaderboard_ranks_within_protocol_most_honest_first(results):
+def test_leaderboard_ranks_within_protocol_by_selection_score_most_honest_first(results):
     scores, _ = results
     board = tables.leaderboard(scores, "track")
     assert list(dict.fromkeys(board["protocol"])) == ["artist_grouped", "track_grouped", "random_segment"]
     for _, part in board.groupby("protocol"):
-        assert part["accuracy"].is_monotonic_decreasing
+        assert part["select_score"].is_monotonic_decreasing
         assert part["rank"].tolist() == list(range(1, len(part) + 1))
     assert (board["ci_low"] <= board["accuracy"]).all() and (board["accuracy"] <= board["ci_high"]).all()
-    top = board[board["protocol"] == "artist_grouped"].iloc[0]
-    assert (top["approach"], top["model"], top["accuracy"]) == ("audio_features", "svm", 0.7)
+    honest = board[board["protocol"] == "artist_grouped"]
+    assert (honest.iloc[0]["model"], honest.iloc[0]["accuracy"]) == ("svm", 0.7)
+    assert honest["accuracy"].max() == 0.8  # knn: best on test, ranked by its selection score instead
+    assert honest.loc[honest["model"] == "knn", "selected"].item() is False
 
 
 def test_segment_scope_keeps_only_segment_rows(results):
@@ -87,18 +98,39 @@ def test_track_levels_say_which_rows_each_approach_uses(results):
     assert used["audio_features"] == "clip and track" and used["cnn_scratch"] == "track"
 
 
-def test_best_per_approach_takes_the_top_row_and_breaks_ties_by_name_never_by_timings(results):
+def test_selected_entries_break_ties_by_name_never_by_timings_or_test_scores(results):
     scores, _ = results
     picks = set()
-    for seconds in (99.0, 0.001):  # the tie's timing either side of svm's: the choice must not move
-        tie = scores[scores["model"] == "svm"].assign(model="svm_copy", fit_seconds=seconds)
-        best = tables.best_per_approach(tables.leaderboard(pd.concat([tie, scores]), "track"))
-        assert len(best) == 3 * 3  # approaches x protocols
-        picks.add(best[(best["approach"] == "audio_features") & (best["protocol"] == "track_grouped")].iloc[0]["model"])
+    for seconds, accuracy in ((99.0, 0.99), (0.001, 0.01)):  # the tie's timing and test score either side of svm's
+        tie = scores[scores["model"] == "svm"].assign(model="svm_copy", fit_seconds=seconds, accuracy=accuracy)
+        selected = tables.selected_entries(tables.leaderboard(mark_selected(pd.concat([tie, scores])), "track"))
+        assert len(selected) == 3 * 3  # approaches x protocols
+        picks.add(selected[(selected["approach"] == "audio_features")
+                           & (selected["protocol"] == "track_grouped")].iloc[0]["model"])  # fmt: skip
     assert picks == {"svm"}
-    table = tables.best_table(best)
+    table = tables.selected_table(selected)
     assert list(table.columns) == ["random_segment", "track_grouped", "artist_grouped"]
     assert table.at["audio_features", "artist_grouped"].startswith("svm (clip) 70.0 [")
+
+
+def test_oracle_gap_is_the_price_of_peeking(results):
+    scores, _ = results
+    gap = tables.oracle_gap(tables.leaderboard(scores, "track")).set_index(["protocol", "approach"])
+    audio = gap.loc[("artist_grouped", "audio_features")]
+    assert (audio["candidates"], audio["selected"], audio["oracle"]) == (3, "svm (clip)", "knn (clip)")
+    assert audio["gap_points"] == pytest.approx(10.0)
+    assert gap.loc[("random_segment", "audio_features"), "gap_points"] == 0  # svm is best on test there too
+    assert gap.loc[("artist_grouped", "cnn_scratch"), "gap_points"] == 0  # a single candidate
+    study = gap.loc[("artist_grouped", tables.STUDY)]
+    assert (study["candidates"], study["selected"], study["oracle"]) == (
+        5, "audio_features / svm (clip)", "audio_features / knn (clip)")
+    assert (gap["gap_points"] >= 0).all()
+
+
+def test_holm_adjusts_for_the_pairs_tested():
+    adjusted = stats.holm([0.01, 0.04, 0.03, 0.5])
+    np.testing.assert_allclose(adjusted, [0.04, 0.09, 0.09, 0.5])  # 4x0.01, max(3x0.03, .), 2x0.04 -> 0.09, 0.5
+    assert stats.holm([0.6, 0.7]).max() == 1.0
 
 
 def test_most_honest_protocol_order():
@@ -135,13 +167,16 @@ def test_paired_tests_only_on_shared_tracks(results):
     scores = pd.concat([scores, pd.DataFrame([score_row(
         approach="spectrogram_hog", model="logreg", protocol="artist_grouped", level="track", y_true=other["y_true"],
         y_pred=other["y_pred"], groups=other["track_id"], fit_seconds=1.0, predict_seconds=0.1)])])
-    best = tables.best_per_approach(tables.leaderboard(scores, "track"))
-    honest = best[best["protocol"] == "artist_grouped"]
+    scores = mark_selected(scores.assign(select_score=scores["select_score"].fillna(1.0),
+                                         select_std=scores["select_std"].fillna(0.0)))  # fmt: skip
+    selected = tables.selected_entries(tables.leaderboard(scores, "track"))
+    honest = selected[selected["protocol"] == "artist_grouped"]
     tests = stats.paired_tests(preds, honest, {**SETTINGS, "top": 4})
     assert not tests["a"].str.startswith("spectrogram_hog").any() and not tests["b"].str.startswith("spectrogram_hog").any()
     first = tests.iloc[0]
     assert (first["a"], first["b"], first["n_shared"]) == ("audio_features / svm (clip)", "cnn_scratch / convnet[8] (track)", 40)
     assert first["diff_points"] == pytest.approx(20.0)
+    assert len(tests) == 3 and (tests["p_holm"] >= tests["p_value"]).all()
 
 
 def test_leakage_gap_in_points(results):
@@ -155,9 +190,9 @@ def test_leakage_gap_in_points(results):
 
 def test_cheapest_within_ci_of_the_best(results):
     scores, _ = results
-    best = tables.best_per_approach(tables.leaderboard(scores, "track"))
-    honest = best[best["protocol"] == "artist_grouped"]
-    assert tables.cheapest_within_ci(honest)["approach"] == "audio_features"  # best and cheapest
+    selected = tables.selected_entries(tables.leaderboard(scores, "track"))
+    honest = selected[selected["protocol"] == "artist_grouped"]
+    assert tables.cheapest_within_ci(honest)["approach"] == "audio_features"  # first and cheapest
     close = honest.assign(ci_low=0.0)  # everything within the CI: the cheapest approach wins
     close.loc[close["approach"] == "cnn_transfer", "fit_seconds"] = 0.01
     assert tables.cheapest_within_ci(close)["approach"] == "cnn_transfer"
@@ -166,25 +201,28 @@ def test_cheapest_within_ci_of_the_best(results):
 def test_conclusions_follow_the_numbers(results):
     scores, preds = results
     text = prose.conclusions(scores, preds, source="demo", settings=SETTINGS)
-    assert "best track-level result is **audio_features / svm (clip)**: 70.0 % accuracy" in text
+    assert "(highest selection score: 2-fold CV, 70.0 %) is **audio_features / svm (clip)**: 70.0 % test accuracy" in text
+    assert "would report 80.0 % (audio_features / knn (clip)) instead of 70.0 %: 10.0 points" in text
     assert "largest for `cnn_scratch` (90.0 % against 50.0 %)" in text
     assert "synthetic demo corpus" in text
     assert "`cnn_transfer / mobilenetv2[random]` ran with **random weights**" in text
     assert "`spectrogram_pixels`, `spectrogram_hog`, `spectrogram_shelf`" in text  # missing approaches
 
-    swapped = {**SPEC, ("cnn_scratch", "convnet[8]", "track"): {**SPEC[("cnn_scratch", "convnet[8]", "track")],
-                                                                   "artist_grouped": 0.9}}
+    swapped = {**SPEC_WITH_KNN, ("cnn_scratch", "convnet[8]", "track"): {
+        **SPEC[("cnn_scratch", "convnet[8]", "track")], "artist_grouped": 0.9}}
     scores2, preds2 = make_results(swapped)
     text2 = prose.conclusions(scores2, preds2, source="gtzan", settings=SETTINGS)
-    assert "best track-level result is **cnn_scratch / convnet[8] (track)**: 90.0 % accuracy" in text2
+    assert "is **cnn_scratch / convnet[8] (track)**: 90.0 % test accuracy" in text2
     assert "synthetic" not in text2
 
 
 def test_conclusions_report_significance_from_the_test(results):
     scores, preds = results
     text = prose.conclusions(scores, preds, source="gtzan", settings=SETTINGS)
-    # svm 70 % vs convnet 50 % on 40 tracks: 8 vs 0 discordant, p = 2 / 2**8.
-    assert "disagree on 8" in text and f"p = {2 / 256:.3g}, a significant difference" in text
+    # svm 70 % vs convnet 50 % on 40 tracks: 8 vs 0 discordant, p = 2 / 2**8; Holm over 3 pairs: the
+    # smallest (svm vs mobilenet, 12 vs 0: 2 / 2**12) x3, then this one x2.
+    assert "disagree on 8" in text and f"p = {2 / 256:.3g}, {2 * 2 / 256:.3g} after Holm's correction" in text
+    assert "a significant difference at α = 0.05" in text
     strict = prose.conclusions(scores, preds, source="gtzan", settings={**SETTINGS, "alpha": 0.001})
     assert "no significant difference at α = 0.001" in strict
 
@@ -197,7 +235,7 @@ def test_conclusions_adapt_to_missing_protocols_and_approaches(results):
     assert "leakage gap cannot be measured" in text
     one = scores[scores["approach"] == "audio_features"]
     text = prose.conclusions(one, preds[preds["approach"] == "audio_features"], source="gtzan", settings=SETTINGS)
-    assert "best other approach" not in text and "`cnn_scratch`, `cnn_transfer`" in text
+    assert "next approach by selection score" not in text and "`cnn_scratch`, `cnn_transfer`" in text
 
 
 def test_settings_are_checked_with_the_key_named():
@@ -216,7 +254,7 @@ def test_dvc_plot_files(results, tmp_path):
     written = pd.read_csv(tmp_path / "leaderboard.csv")
     assert written["entry"].is_unique and len(written) == len(table) == 9
     assert written.loc[written["entry"] == "audio_features / svm (clip) | artist_grouped", "accuracy"].item() == 70.0
-    picks = tables.best_per_approach(board).query("protocol == 'artist_grouped'")
+    picks = tables.selected_entries(board).query("protocol == 'artist_grouped'")
     paths = tables.write_confusion_csvs(preds, picks, tmp_path)
     assert sorted(p.name for p in paths) == [f"confusion_{a}.csv" for a in ("audio_features", "cnn_scratch", "cnn_transfer")]
     matrix = pd.read_csv(tmp_path / "confusion_audio_features.csv")
@@ -226,16 +264,18 @@ def test_dvc_plot_files(results, tmp_path):
 
 def test_per_genre_f1_and_confusions(results):
     scores, preds = results
-    picks = tables.best_per_approach(tables.leaderboard(scores, "track")).query("protocol == 'artist_grouped'")
+    board = tables.leaderboard(scores, "track")
+    picks = tables.selected_entries(board).query("protocol == 'artist_grouped'")
     f1 = tables.per_genre_f1(preds, picks)
     assert list(f1.columns) == GENRES and len(f1) == 3
     matrices = tables.confusions(preds, picks)
     svm = matrices["audio_features / svm (clip)"]
     assert svm.to_numpy().sum() == 40 and np.trace(svm.to_numpy()) == 28
     assert svm.at["ambient", "bossa"] == 3  # wrong predictions shift one genre on
-    for fig in (figures.plot_genre_f1(f1), figures.plot_confusions(matrices), figures.plot_leaderboard(
-            tables.leaderboard(scores)), figures.plot_leakage(tables.leakage(tables.leaderboard(scores))),
-            figures.plot_cost(tables.leaderboard(scores).query("protocol == 'artist_grouped'"))):
+    for fig in (figures.plot_genre_f1(f1), figures.plot_confusions(matrices),
+                figures.plot_leaderboard(tables.selected_entries(board)), figures.plot_leakage(tables.leakage(board)),
+                figures.plot_oracle_gap(tables.oracle_gap(board)),
+                figures.plot_cost(board.query("protocol == 'artist_grouped'"))):  # fmt: skip
         assert fig.axes
         plt.close(fig)
 

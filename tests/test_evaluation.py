@@ -204,15 +204,20 @@ def test_clip_level_random_segment_is_the_track_split():
     assert set(result.predictions["track_id"]) == expected
 
 
-def test_fault_filtered_trains_on_train_and_valid_and_skips_excluded():
+@pytest.mark.parametrize("cv_folds", [0, 3])
+def test_fault_filtered_selects_on_valid_then_trains_on_train_and_valid_and_skips_excluded(cv_folds):
     X, y, rows, splits = _corpus()
     clip_X, clip_y, clip_rows = _clips(X, y, rows)
     cycle = np.array(["train", "valid", "test", "excluded"], dtype=object)
     splits["fault_filtered"] = cycle[np.arange(len(splits)) % 4]
-    fits, result = _spy_run(clip_X, clip_y, clip_rows, splits, "fault_filtered", level="clip", cv_folds=0)
+    fits, result = _spy_run(clip_X, clip_y, clip_rows, splits, "fault_filtered", level="clip", cv_folds=cv_folds)
     subset = splits.set_index("track_id")["fault_filtered"].reindex(clip_rows["track_id"]).to_numpy()
-    assert sorted(subset[fits[0]]) == sorted(subset[np.isin(subset, ["train", "valid"])])
+    assert len(fits) == 2  # the official split replaces any CV: one selection fit, then the final fit
+    assert sorted(subset[fits[0]]) == sorted(subset[subset == "train"])
+    assert sorted(subset[fits[1]]) == sorted(subset[np.isin(subset, ["train", "valid"])])
     assert set(result.predictions["track_id"]) == set(splits.loc[splits["fault_filtered"] == "test", "track_id"])
+    row = result.scores.iloc[0]
+    assert (row["select_by"], row["select_folds"]) == ("official validation split", 1)
 
 
 def test_same_seed_same_results():
@@ -319,3 +324,35 @@ def test_integer_features_become_float64_and_non_finite_rows_are_found_in_any_ch
     X32[100, 2] = np.inf
     with pytest.raises(DataError, match="first at row 100, feature 2"):
         evaluate(X32, y, rows, splits, approach="t", models={}, protocols=["track_grouped"], level="segment", progress=False)
+
+
+def test_one_validation_fold_and_track_level_selection_scores():
+    X, y, rows, splits = _corpus()
+    result = evaluate(X[:, 1:], y, rows, splits, approach="t", models=make_models({"logreg_l2": None}),
+                      protocols=["artist_grouped"], level="segment", cv_folds=1, progress=False)  # fmt: skip
+    detail = result.details["logreg_l2", "artist_grouped"]
+    assert len(detail.cv_scores) == len(detail.cv_track_scores) == 1
+    assert detail.selected_by == "one validation fold (a fifth of the training artists)"
+    by_level = result.scores.set_index("level")
+    assert by_level.loc["segment", "select_score"] == pytest.approx(detail.cv_scores[0])
+    assert by_level.loc["track", "select_score"] == pytest.approx(detail.cv_track_scores[0])
+
+
+class HoldsOut(Spy):
+    """Holds out its first three rows itself, as the CNNs' early stopping does, and is right on them."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.validation_rows_ = np.arange(3)
+        self.validation_proba_ = (self.classes_[:, None] == np.asarray(y[:3])[None, :]).T.astype(float)
+        return self
+
+
+def test_an_estimators_own_hold_out_scores_it_when_cv_is_off():
+    X, y, rows, splits = _corpus()
+    _, result = _spy_run(X, y, rows, splits, "track_grouped", cv_folds=0, factory=HoldsOut)
+    row = result.scores[result.scores["level"] == "segment"].iloc[0]
+    assert (row["select_score"], row["select_folds"]) == (1.0, 1)
+    assert row["select_by"] == "the early-stopping hold-out (whole training groups)"
+    _, plain = _spy_run(X, y, rows, splits, "track_grouped", cv_folds=0)
+    assert plain.scores["select_score"].isna().all() and (plain.scores["select_by"] == "").all()

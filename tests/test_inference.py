@@ -17,25 +17,29 @@ from genrelab.inference.recommend import RecommendIndex, neighbour_genres, preci
 
 
 def scores(rows):
-    columns = ["approach", "model", "protocol", "level", "accuracy", "macro_f1", "ci_low", "predict_seconds"]
-    return pd.DataFrame(rows, columns=columns).assign(ci_high=1.0, n_test=10)
+    columns = ["approach", "model", "protocol", "level", "select_score", "select_std", "accuracy", "predict_seconds"]
+    return pd.DataFrame(rows, columns=columns).assign(macro_f1=0.5, ci_low=0.4, ci_high=1.0, n_test=10)
 
 
+NAN = float("nan")
 SCORES = scores([
-    ("musicnn_embeddings", "a", "artist_grouped", "track", 0.9, 0.88, 0.8, 0.5),
-    ("musicnn_embeddings", "b", "artist_grouped", "track", 0.9, 0.88, 0.8, 0.1),  # same scores: by name, not time
-    ("audio_features", "c", "artist_grouped", "track", 0.9, 0.85, 0.8, 0.01),  # lower macro-F1
-    ("audio_features", "c", "artist_grouped", "clip", 0.99, 0.99, 0.9, 0.01),  # clip level: not servable
-    ("spectrogram_hog", "d", "artist_grouped", "track", 0.99, 0.99, 0.9, 0.01),  # not a servable approach
-    ("cnn_scratch", "e", "track_grouped", "track", 0.99, 0.99, 0.9, 0.01),  # a leakier protocol
+    ("musicnn_embeddings", "a", "artist_grouped", "track", 0.9, 0.02, 0.7, 0.5),
+    ("musicnn_embeddings", "b", "artist_grouped", "track", 0.9, 0.02, 0.8, 0.1),  # a tie: by name, not time or test
+    ("audio_features", "c", "artist_grouped", "track", 0.9, 0.05, 0.99, 0.01),  # a wider spread, the best test score
+    ("audio_features", "c", "artist_grouped", "clip", 0.99, 0.0, 0.99, 0.01),  # clip level: not servable
+    ("audio_features", "f", "artist_grouped", "track", NAN, NAN, 1.0, 0.01),  # no selection score: never chosen
+    ("spectrogram_hog", "d", "artist_grouped", "track", 0.99, 0.0, 0.9, 0.01),  # not a servable approach
+    ("cnn_scratch", "e", "track_grouped", "track", 0.99, 0.0, 0.9, 0.01),  # a leakier protocol
 ])
 
 
-def test_the_rule_takes_the_most_honest_protocol_then_the_scores_then_the_name():
+def test_the_rule_takes_the_most_honest_protocol_then_the_selection_score_then_the_name():
     chosen = select_model(SCORES, section("predict"))
     assert (chosen["approach"], chosen["model"], chosen["protocol"]) == ("musicnn_embeddings", "a", "artist_grouped")
     timed_again = SCORES.assign(predict_seconds=SCORES["predict_seconds"][::-1].to_numpy())  # timings differ per run
     assert select_model(timed_again, section("predict"))["model"] == "a"
+    retested = SCORES.assign(accuracy=1 - SCORES["accuracy"])  # test scores play no part
+    assert select_model(retested, section("predict"))["model"] == "a"
 
 
 def test_params_pin_approach_protocol_and_honesty_order():
@@ -45,6 +49,8 @@ def test_params_pin_approach_protocol_and_honesty_order():
     assert select_model(SCORES, section("predict", {"honesty": ["track_grouped", "artist_grouped"]}))["model"] == "e"
     with pytest.raises(DataError, match="no track-level row"):
         select_model(SCORES, section("predict", {"approach": "cnn_scratch", "protocol": "artist_grouped"}))
+    with pytest.raises(DataError, match="no track-level row"):
+        select_model(SCORES, section("predict", {"model": "f"}))
 
 
 def test_the_card_names_the_commit(tmp_path):

@@ -6,6 +6,7 @@ import pytest
 
 from genrelab.errors import DataError
 from genrelab.evaluation.results import (
+    mark_selected,
     SCORE_COLUMNS,
     aggregate_tracks,
     bootstrap_ci,
@@ -104,3 +105,32 @@ def test_the_grouped_bootstrap_of_balanced_accuracy_and_macro_f1_scores_draws_as
     groups = np.repeat(np.arange(12), 5)
     low, high = bootstrap_ci(y_true, y_pred, groups, metric="macro_f1", seed=0)
     assert 0 <= low <= f1_score(y_true, y_pred, average="macro") <= high <= 1
+
+
+def _candidates(**select) -> pd.DataFrame:
+    """Rows of one approach under one protocol: model -> (level, select_score, select_std, test accuracy)."""
+    rows = [{"approach": "a", "protocol": "p", "model": m, "level": lvl, "select_score": s, "select_std": sd,
+             "accuracy": acc} for m, (lvl, s, sd, acc) in select.items()]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_mark_selected_picks_by_selection_score_never_by_test_score():
+    table = _candidates(a=("track", 0.80, 0.02, 0.99), b=("clip", 0.85, 0.05, 0.50), c=("segment", 0.7, 0.0, 0.9),
+                        d=("track", float("nan"), float("nan"), 1.0))  # fmt: skip
+    marked = mark_selected(table).set_index("model")["selected"]
+    assert marked.to_dict() == {"a": False, "b": True, "c": True, "d": False}  # b wins track scope, c segment scope
+
+
+def test_mark_selected_breaks_ties_by_spread_then_name_and_selects_nothing_without_scores():
+    tie = mark_selected(_candidates(z=("track", 0.8, 0.01, 0.5), y=("track", 0.8, 0.03, 0.9), x=("clip", 0.8, 0.01, 0.7)))
+    assert tie.set_index("model")["selected"].to_dict() == {"z": False, "y": False, "x": True}
+    none = mark_selected(_candidates(a=("track", float("nan"), float("nan"), 0.9)))
+    assert not none["selected"].any()
+
+
+def test_selection_per_approach_and_protocol():
+    table = pd.concat([_candidates(a=("track", 0.8, 0, 0.5), b=("track", 0.7, 0, 0.9)).assign(protocol=p)
+                       for p in ("p", "q")] + [_candidates(c=("track", 0.1, 0, 0.1)).assign(approach="other")])
+    selected = mark_selected(table.reset_index(drop=True))
+    picked = selected[selected["selected"]][["approach", "protocol", "model"]].values.tolist()
+    assert sorted(picked) == [["a", "p", "a"], ["a", "q", "a"], ["other", "p", "c"]]

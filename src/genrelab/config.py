@@ -274,7 +274,6 @@ class Compare(Section):
 
 
 SERVABLE_APPROACHES = ("audio_features", "musicnn_embeddings", "musicnn_finetune", "cnn_scratch")  # genrelab.inference.inputs
-RANK_COLUMNS = ("accuracy", "macro_f1", "ci_low")
 
 
 class Predict(Section):
@@ -286,7 +285,6 @@ class Predict(Section):
     honesty: list[Literal[PROTOCOL_NAMES]] = Field(  # most honest first
         default_factory=lambda: ["fault_filtered", "fma_official", "artist_grouped", "track_grouped", "random_segment"],
         min_length=1)
-    rank_by: list[Literal[RANK_COLUMNS]] = Field(default_factory=lambda: list(RANK_COLUMNS), min_length=1)
     refit: bool = True  # refit on every ok track (true) or keep the protocol's fit (false)
 
 

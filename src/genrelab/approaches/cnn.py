@@ -585,7 +585,8 @@ class KerasClassifier(ProbabilityClassifier):
 
     ``fit(X, y, groups)`` holds out whole groups of the training rows (:func:`validation_mask`)
     for early stopping, trains, and keeps the learning curves in ``history_``
-    (:data:`HISTORY_COLUMNS`). ``predict_proba`` gives softmax outputs, columns in the order of
+    (:data:`HISTORY_COLUMNS`), the held-out positions in ``validation_rows_`` and their softmax
+    outputs in ``validation_proba_`` (the evaluation loop's selection score). ``predict_proba`` gives softmax outputs, columns in the order of
     ``classes_``. :func:`genrelab.models.save` writes the network as ``.keras`` and the
     estimator's parameters beside it, so :func:`genrelab.models.load` restores the estimator.
 
@@ -611,6 +612,9 @@ class KerasClassifier(ProbabilityClassifier):
         held = validation_mask(y, groups, self._valid_fraction(), self.seed)
         x = self._inputs(X)
         self.model_, self.history_ = self._train(x[~held], codes[~held], x[held], codes[held])
+        # The held-out rows score the network for selection (genrelab.evaluation.loop): inside the training data.
+        self.validation_rows_ = np.flatnonzero(held)
+        self.validation_proba_ = self.model_.predict(x[held], batch_size=self._batch_size(), verbose=0)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -1,9 +1,12 @@
 """The evaluation loop shared by every approach (audio features, spectrogram images, CNNs).
 
-For each model and protocol, :func:`evaluate` trains on the protocol's training rows, estimates
-accuracy by cross-validation inside them (grouped like the protocol, so the estimate is as honest
-as the test), tests once on the held-out rows and, for segment-level data, also scores tracks by
-averaging their segments' probabilities. Rows of the ``excluded`` subset are never used.
+For each model and protocol, :func:`evaluate` trains on the protocol's training rows, computes a
+*selection score* inside them (:func:`selection_folds`: the protocol's official validation split,
+or cross-validation grouped like the protocol, so the estimate is as honest as the test), tests once
+on the held-out rows and, for segment-level data, also scores tracks by averaging their segments'
+probabilities. Rows of the ``excluded`` subset are never used. Which entry an approach reports is
+chosen from the selection scores alone (:func:`genrelab.evaluation.results.mark_selected`): the
+test rows score the chosen entry, they never choose it.
 """
 
 from __future__ import annotations
@@ -36,8 +39,12 @@ class RunDetail:
 
     Accuracies are fractions in [0, 1]; times are wall-clock seconds.
 
-    cv_scores : accuracy of each CV fold inside the training rows, shape (cv_folds,); empty when
-        CV was off. ``cv_mean``/``cv_std`` are their mean and standard deviation (NaN when off).
+    cv_scores : accuracy of each selection fold (:func:`selection_folds`) on its validation rows
+        (segments or clips), shape (n_folds,); empty when there was none. ``cv_mean``/``cv_std``
+        are their mean and standard deviation (NaN when none).
+    cv_track_scores : the same folds scored per track (segment probabilities averaged), at
+        segment level; empty otherwise.
+    selected_by : how the folds were made, in words (``""`` when there was none).
     train_accuracy : accuracy of the final model on its own training rows.
     test_accuracy : accuracy on the test rows (segments or clips).
     track_accuracy : accuracy of tracks from averaged segment probabilities (segment level only).
@@ -51,6 +58,8 @@ class RunDetail:
     protocol: str
     level: str
     cv_scores: np.ndarray
+    cv_track_scores: np.ndarray
+    selected_by: str
     train_accuracy: float
     test_accuracy: float
     track_accuracy: float | None
@@ -167,9 +176,9 @@ def evaluate(
         protocol's CV groups, so their inner splits are grouped too.
     protocols : columns of ``splits`` to evaluate.
     level : ``segment`` (many rows per track; also scored per track) or ``clip``.
-    cv_folds : folds of the CV inside the training rows (0 turns CV off). Grouped protocols use
-        :class:`~sklearn.model_selection.StratifiedGroupKFold` over
-        :func:`genrelab.evaluation.splits.cv_groups`; ``random_segment`` uses StratifiedKFold.
+    cv_folds : the selection folds inside the training rows (:func:`selection_folds`): 0 none (an
+        estimator with its own early-stopping hold-out is scored on it), 1 one validation fold, k >= 2
+        k-fold CV grouped like the protocol. A protocol with an official validation split uses it.
     seed : seeds the CV folds and the bootstrap intervals.
     split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which
         :func:`genrelab.evaluation.splits.segment_subsets` draws the ``random_segment`` segments, so every
@@ -199,10 +208,11 @@ def evaluate(
                 "check that the rows' track ids match the split table."
             )
         groups = cv_groups(splits, track_ids[train], protocol)
-        folds = _cv_folds(y[train], groups, cv_folds, seed)
+        folds, selected_by = selection_folds(subset[train], y[train], groups, cv_folds, seed, protocol)
         for name, factory in models.items():
             bar.set_postfix_str(f"{name} / {protocol}")
-            detail, predicted = _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds, labels)
+            detail, predicted = _run(name, factory, protocol, level, X, y, rows, train, test, groups,
+                                     (folds, selected_by), labels)  # fmt: skip
             details[name, protocol] = detail
             if models_dir is not None:
                 _save(detail, approach, models_dir, features or {})
@@ -260,8 +270,8 @@ X, y, rows: pd.DataFrame, level: str, cv_folds: int) -> tuple[np.ndarray, np.nda
         first = rows.loc[rows["track_id"].duplicated(), "track_id"].iloc[0]
         raise DataError(f"clip-level rows must hold one row per track; {first!r} appears more than once.")
     _check_finite(X)
-    if cv_folds == 1 or cv_folds < 0:
-        raise DataError(f"cv_folds (audio_models.cv_folds) must be 0 (no CV) or at least 2, got {cv_folds}.")
+    if cv_folds < 0:
+        raise DataError(f"cv_folds must be 0 (no selection folds), 1 (one validation fold) or k >= 2, got {cv_folds}.")
     return X, y, rows.reset_index(drop=True)
 
 
@@ -303,17 +313,43 @@ def _subsets(splits, rows, protocol, level, split_seed, test_fraction) -> np.nda
     return segment_subsets(splits, track_ids, segments, protocol, seed=split_seed, test_fraction=test_fraction)
 
 
-def _cv_folds(y, groups, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """CV folds inside the training rows (labels ``y``, shape (n_train,)): grouped when the
-    protocol has groups. Returns (fit, validation) positions into the training rows."""
+ONE_FOLD_OF = 5  # cv_folds = 1: one fold of a 5-fold split, a fifth of the training groups validates
+UNITS = {"random_segment": "segments", "track_grouped": "tracks (duplicates together)", "artist_grouped": "artists"}
+
+
+def selection_folds(subsets, y, groups, n_folds: int, seed: int, protocol: str = "") -> tuple[list, str]:
+    """The folds inside the training rows that score each candidate for selection, and how they were made.
+
+    Parameters
+    ----------
+    subsets : ``train`` or ``valid`` of each training row, shape (n_train,).
+    y : labels of the training rows, shape (n_train,).
+    groups : CV group of each training row (:func:`genrelab.evaluation.splits.cv_groups`), or None.
+    n_folds : 0 (none), 1 (one grouped validation fold, a fifth of the training groups) or k >= 2.
+    protocol : names the groups in the description.
+
+    A protocol with an official validation split (``valid`` rows: ``fault_filtered``, ``fma_official``)
+    uses it whatever ``n_folds`` says: fit on ``train``, score ``valid``. Otherwise grouped protocols use
+    :class:`~sklearn.model_selection.StratifiedGroupKFold` over ``groups`` and ``random_segment``
+    StratifiedKFold. Returns ``([(fit, validation) positions into the training rows], description)``.
+    """
+    subsets = np.asarray(subsets, dtype=object)
+    if (subsets == "valid").any():
+        return [(np.flatnonzero(subsets == "train"), np.flatnonzero(subsets == "valid"))], "official validation split"
     if n_folds == 0:
-        return []
+        return [], ""
+    splitter_folds = ONE_FOLD_OF if n_folds == 1 else n_folds
     if groups is None:
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        splitter = StratifiedKFold(n_splits=splitter_folds, shuffle=True, random_state=seed)
+        unit = "rows, ungrouped"
     else:
-        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        splitter = StratifiedGroupKFold(n_splits=splitter_folds, shuffle=True, random_state=seed)
+        unit = UNITS.get(protocol, "the protocol's groups")
     # The splitters only count X's rows: a placeholder spares a copy of the training features.
-    return list(splitter.split(np.zeros((len(y), 1), dtype=np.int8), y, groups))
+    folds = list(splitter.split(np.zeros((len(y), 1), dtype=np.int8), y, groups))
+    if n_folds == 1:
+        return folds[:1], f"one validation fold (a fifth of the training {unit})"
+    return folds, f"{n_folds}-fold CV grouped by {unit}" if groups is not None else f"{n_folds}-fold CV ({unit})"
 
 
 def fit_with_groups(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
@@ -324,17 +360,24 @@ def fit_with_groups(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
     return estimator.fit(X, y)
 
 
-def _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds, labels):
-    """CV, final fit and test prediction of one model under one protocol.
+def _run(name, factory, protocol, level, X, y, rows, train, test, groups, selection, labels):
+    """Selection folds, final fit and test prediction of one model under one protocol.
+
+    ``selection`` is :func:`selection_folds`' ``(folds, description)``. Without folds, an estimator
+    that holds out part of its training rows itself (``validation_rows_``, ``validation_proba_``:
+    the CNNs' early-stopping split) is scored on those rows.
 
     Returns the :class:`RunDetail` and the test predictions: a DataFrame with ``level, track_id,
     segment, y_true, y_pred`` (segment -1 for clip and track rows), track rows after segment rows.
     """
-    cv_scores = []
+    folds, selected_by = selection
+    track_ids = rows["track_id"].to_numpy(dtype=object)
+    fold_scores = []
     for fit_idx, val_idx in folds:
         rows_fit, rows_val = train[fit_idx], train[val_idx]
         model = fit_with_groups(factory(), X[rows_fit], y[rows_fit], None if groups is None else groups[fit_idx])
-        cv_scores.append(float(np.mean(model.predict(X[rows_val]) == y[rows_val])))
+        fold_scores.append(_validation_scores(model.predict_proba(X[rows_val]), model.classes_, y[rows_val],
+                                              track_ids[rows_val], level))  # fmt: skip
 
     estimator = factory()
     X_train = X[train]  # one copy, for the fit and the training accuracy
@@ -348,8 +391,13 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds,
     y_pred = classes[proba.argmax(axis=1)]
     train_pred = classes[estimator.predict_proba(X_train).argmax(axis=1)]
     del X_train
+    if not folds and hasattr(estimator, "validation_rows_"):
+        rows_val = train[estimator.validation_rows_]
+        fold_scores.append(_validation_scores(estimator.validation_proba_, classes, y[rows_val], track_ids[rows_val],
+                                              level))  # fmt: skip
+        selected_by = "the early-stopping hold-out (whole training groups)"
 
-    test_tracks = rows["track_id"].to_numpy(dtype=object)[test]
+    test_tracks = track_ids[test]
     segments = rows["segment"].to_numpy(dtype=int)[test] if level == "segment" else np.full(len(test), -1)
     predicted = [pd.DataFrame({"level": level, "track_id": test_tracks, "segment": segments, "y_true": y[test], "y_pred": y_pred})]
     if level == "segment":
@@ -360,7 +408,9 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds,
         model=name,
         protocol=protocol,
         level=level,
-        cv_scores=np.asarray(cv_scores),
+        cv_scores=np.asarray([example for example, _ in fold_scores]),
+        cv_track_scores=np.asarray([track for _, track in fold_scores if track is not None]),
+        selected_by=selected_by,
         train_accuracy=float(np.mean(train_pred == y[train])),
         test_accuracy=float(np.mean(y_pred == y[test])),
         track_accuracy=_accuracy(predicted[predicted["level"] == "track"]) if level == "segment" else None,
@@ -375,6 +425,16 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, folds,
         predict_seconds=predict_seconds,
     )
     return detail, predicted
+
+
+def _validation_scores(proba, classes, y_val, track_ids, level: str) -> tuple[float, float | None]:
+    """Accuracy of one selection fold's validation rows, and at segment level of their tracks (soft vote)."""
+    classes = np.asarray(classes, dtype=object)
+    example = float(np.mean(classes[np.asarray(proba).argmax(axis=1)] == y_val))
+    if level != "segment":
+        return example, None
+    votes = _track_votes(proba, classes, track_ids, y_val)
+    return example, _accuracy(votes)
 
 
 def _accuracy(predicted: pd.DataFrame) -> float:
@@ -394,12 +454,14 @@ def _track_votes(proba, classes, track_ids, y_true) -> pd.DataFrame:
 
 
 def _score_args(detail: RunDetail, predicted: pd.DataFrame) -> list[dict]:
-    """Keyword arguments of :func:`genrelab.evaluation.results.score_row` for each level of the predictions."""
+    """Keyword arguments of :func:`genrelab.evaluation.results.score_row` for each level of the predictions:
+    track rows carry the folds' track-level scores, the others their example-level ones."""
     return [
         dict(
             model=detail.model, protocol=detail.protocol, level=level,
             y_true=part["y_true"], y_pred=part["y_pred"], groups=part["track_id"],
             fit_seconds=detail.fit_seconds, predict_seconds=detail.predict_seconds,
+            selection=(detail.cv_track_scores if level == "track" else detail.cv_scores, detail.selected_by),
         )  # fmt: skip
         for level, part in predicted.groupby("level", sort=False)
     ]

@@ -27,8 +27,14 @@ SCORE_COLUMNS = [
     "n_test",
     "fit_seconds",
     "predict_seconds",
+    "select_score",
+    "select_std",
+    "select_folds",
+    "select_by",
+    "selected",
 ]
 LEVELS = ("segment", "track", "clip")
+SCOPES = {"track": ("track", "clip"), "segment": ("segment",)}  # the levels that compete for an approach's entry
 PREDICTION_COLUMNS = ["approach", "model", "protocol", "level", "track_id", "segment", "y_true", "y_pred"]
 
 
@@ -110,11 +116,15 @@ def score_row(
     fit_seconds: float,
     predict_seconds: float,
     seed: int = 0,
+    selection: tuple = ((), ""),
 ) -> dict:
     """One row of the results table for one model, protocol and level.
 
     ``groups`` is the track id of each test row (for ``track`` and ``clip`` levels, the rows are
     tracks already). Times are wall-clock seconds for the whole fit and the whole test prediction.
+    ``selection`` is ``(fold accuracies at this level, how the folds were made)``: computed inside
+    the training rows (:func:`genrelab.evaluation.loop.selection_folds`), they give ``select_score``
+    (their mean), ``select_std`` and ``select_folds``; ``selected`` is set by :func:`mark_selected`.
     """
     if level not in LEVELS:
         raise DataError(f"unknown level {level!r}; use one of {LEVELS}")
@@ -123,6 +133,7 @@ def score_row(
     if len(y_true) == 0:
         raise DataError(f"{approach}/{model}/{protocol}/{level}: the test set is empty. Check the splits.")
     low, high = bootstrap_ci(y_true, y_pred, groups, seed=seed)
+    folds, selected_by = np.asarray(selection[0], dtype=float), selection[1]
     return {
         "approach": approach,
         "model": model,
@@ -135,7 +146,31 @@ def score_row(
         "n_test": int(len(y_true)),
         "fit_seconds": float(fit_seconds),
         "predict_seconds": float(predict_seconds),
+        "select_score": float(folds.mean()) if len(folds) else float("nan"),
+        "select_std": float(folds.std()) if len(folds) else float("nan"),
+        "select_folds": int(len(folds)),
+        "select_by": selected_by if len(folds) else "",
+        "selected": False,
     }
+
+
+def mark_selected(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of results rows with ``selected`` set: the entry each approach reports under each protocol.
+
+    Within each approach, protocol and scope (:data:`SCOPES`: track and clip rows compete for the
+    track-level entry, segment rows for the segment-level one), the row with the highest
+    ``select_score`` is selected; ties go to the smaller ``select_std``, then to the model name and
+    level in alphabetical order. Test scores play no part. Rows without a selection score are never
+    selected; a group where none has one has no selected row.
+    """
+    ranked = table.assign(_std=table["select_std"].fillna(np.inf), _row=np.arange(len(table)))
+    ranked = ranked.dropna(subset=["select_score"]).sort_values(
+        ["select_score", "_std", "model", "level"], ascending=[False, True, True, True], kind="stable")
+    selected = np.zeros(len(table), dtype=bool)
+    for levels in SCOPES.values():
+        part = ranked[ranked["level"].isin(levels)]
+        selected[part.groupby(["approach", "protocol"], sort=False).head(1)["_row"].to_numpy()] = True
+    return table.assign(selected=selected)
 
 
 def aggregate_tracks(proba: np.ndarray, track_ids, classes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,7 +198,7 @@ def aggregate_tracks(proba: np.ndarray, track_ids, classes) -> tuple[np.ndarray,
 
 def write_part(rows: list[dict], approach: str, parts_dir: str | Path = "results/parts") -> pd.DataFrame:
     """Write one approach's rows to ``parts_dir/<approach>.csv`` (replacing it) and return them."""
-    table = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    table = mark_selected(pd.DataFrame(rows, columns=SCORE_COLUMNS))
     wrong = set(table["approach"]) - {approach}
     if wrong:
         raise DataError(f"rows of approach {sorted(wrong)} written to the part of {approach!r}")
@@ -204,9 +239,15 @@ def stack_tables(folder: str | Path, suffix: str, columns: list[str], what: str)
     return table[list(columns)]
 
 
+def read_scores(path: str | Path) -> pd.DataFrame:
+    """A results table as written: text kept as text (a model may be called ``None``), empty selection
+    scores as NaN."""
+    return pd.read_csv(path, keep_default_na=False, na_values={c: [""] for c in ("select_score", "select_std")})
+
+
 def collect_scores(parts_dir: str | Path = "results/parts", out: str | Path = "results/scores.csv") -> pd.DataFrame:
     """Concatenate every part into the study's results table, sorted for stable diffs."""
-    table = stack_tables(parts_dir, "csv", SCORE_COLUMNS, "result parts")
+    table = mark_selected(stack_tables(parts_dir, "csv", SCORE_COLUMNS, "result parts").fillna({"select_by": ""}))
     table = table.sort_values(["approach", "model", "protocol", "level"]).reset_index(drop=True)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)

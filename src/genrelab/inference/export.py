@@ -1,19 +1,20 @@
 """The ``export`` stage: the model ``genrelab predict`` ships, and the recommender's index.
 
-The model is chosen by the rule in params (``predict``), never by hand: among the servable
-approaches' track-level test scores of ``results/scores.csv``, under the most honest protocol
-present (``predict.honesty``, first wins), the best by ``predict.rank_by`` (ties broken left to
-right, then by approach and model name, so a rerun ships the same model: timings are not used,
-they differ between runs). ``predict.approach``, ``model`` and
-``protocol`` pin any of those choices.
+The model is chosen by the rule in params (``predict``), never by hand and never by the test set:
+among the servable approaches' track-level rows of ``results/scores.csv``, under the most honest
+protocol present (``predict.honesty``, first wins), the one with the highest selection score
+(computed inside that protocol's training data; ties to the smaller spread, then by approach and
+model name, so a rerun ships the same model: timings are not used, they differ between runs).
+``predict.approach``, ``model`` and ``protocol`` pin any of those choices.
 
 ``models/predict/`` then holds:
 
 ``model.joblib`` (or ``model.keras`` + ``model.json``)
     the chosen model, refitted on every ``ok`` track (``predict.refit``) or the protocol's own fit.
 ``card.json``
-    what was chosen and why, its honest test accuracy with the CI (from the chosen protocol, even
-    when refitted), its classes and input settings, and the study's commit.
+    what was chosen and how (``selected_by``, and its ``selection`` score), its test accuracy with
+    the CI (the chosen entry's, scored once on the chosen protocol's test tracks, even when
+    refitted), its classes and input settings, and the study's commit.
 ``recommend.joblib``
     :class:`genrelab.inference.recommend.RecommendIndex` over the corpus.
 """
@@ -30,6 +31,7 @@ import pandas as pd
 
 from genrelab.config import SERVABLE_APPROACHES
 from genrelab.errors import DataError
+from genrelab.evaluation.results import read_scores
 
 PREDICT_DIR = Path("models/predict")
 CARD = "card.json"
@@ -40,25 +42,32 @@ def selection_rule(p: dict) -> str:
     """The rule of :func:`select_model` in words, for the card and the book."""
     pins = [f"{k} = {p[k]}" for k in ("approach", "model", "protocol") if p[k]]
     protocol = p["protocol"] or f"the first of {', '.join(p['honesty'])} present"
-    return (f"track-level test scores of the servable approaches ({', '.join(SERVABLE_APPROACHES)}) under "
-            f"{protocol}; best by {', then '.join(p['rank_by'])}, then by approach and model name"
+    return (f"the track-level entries of the servable approaches ({', '.join(SERVABLE_APPROACHES)}) under {protocol}, "
+            "ranked by their selection score, computed inside that protocol's training data (select_score in "
+            "results/scores.csv); ties go to the smaller spread across folds, then by approach and model name. "
+            "The test set only scores the chosen entry"
             + (f"; pinned: {', '.join(pins)}" if pins else ""))  # fmt: skip
 
 
 def select_model(scores: pd.DataFrame, p: dict) -> pd.Series:
-    """The results row of the model to ship, by the rule of the ``predict`` params section ``p``."""
+    """The results row of the model to ship, by the rule of the ``predict`` params section ``p``.
+
+    Test scores play no part: candidates are ranked by ``select_score`` (:func:`selection_rule`).
+    """
     rows = scores[(scores["level"] == "track") & scores["approach"].isin(SERVABLE_APPROACHES)]
+    rows = rows[rows["select_score"].notna()]
     for key in ("approach", "model"):
         if p[key]:
             rows = rows[rows[key] == p[key]]
     present = [q for q in ([p["protocol"]] if p["protocol"] else p["honesty"]) if q in set(rows["protocol"])]
     if rows.empty or not present:
-        raise DataError(f"results/scores.csv has no track-level row matching predict params ({selection_rule(p)}). "
-                        "Check predict.approach/model/protocol, or run the model stages (dvc repro).")  # fmt: skip
-    rows = rows[rows["protocol"] == present[0]]
-    ranked = rows.sort_values([*p["rank_by"], "approach", "model"], ascending=[False] * len(p["rank_by"]) + [True, True],
+        raise DataError(f"results/scores.csv has no track-level row with a selection score matching predict params "
+                        f"({selection_rule(p)}). Check predict.approach/model/protocol, or run the model stages "
+                        "(dvc repro).")  # fmt: skip
+    rows = rows[rows["protocol"] == present[0]].assign(_std=lambda t: t["select_std"].fillna(np.inf))
+    ranked = rows.sort_values(["select_score", "_std", "approach", "model"], ascending=[False, True, True, True],
                               kind="stable")  # fmt: skip
-    return ranked.iloc[0]
+    return ranked.drop(columns="_std").iloc[0]
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,7 @@ def run_export(params: dict, *, scores_path: Path = Path("results/scores.csv"), 
     from genrelab.stages.common import read_prepared
 
     p = params["predict"]
-    chosen = select_model(pd.read_csv(scores_path, keep_default_na=False), p)
+    chosen = select_model(read_scores(scores_path), p)
     saved = models.load(_saved_path(models_dir / chosen["approach"], chosen["model"], chosen["protocol"]))
     features = complete_features(chosen["approach"], saved.features, params, spectrograms_dir)
     manifest, splits = read_prepared(interim_dir)
@@ -108,7 +117,10 @@ def run_export(params: dict, *, scores_path: Path = Path("results/scores.csv"), 
 
     card = {
         "approach": chosen["approach"], "model": chosen["model"], "protocol": chosen["protocol"],
-        "selected_by": selection_rule(p), "refit": p["refit"], "model_file": model_file.name,
+        "selected_by": selection_rule(p),
+        "selection": {"score": _number(chosen["select_score"]), "std": _number(chosen["select_std"]),
+                      "folds": int(chosen["select_folds"]), "method": str(chosen["select_by"])},
+        "refit": p["refit"], "model_file": model_file.name,
         "trained_on_tracks": n_tracks if n_tracks is not None else int((splits[chosen["protocol"]] == "train").sum()),
         "test": {k: _number(chosen[k]) for k in ("accuracy", "macro_f1", "ci_low", "ci_high", "n_test")},
         "classes": list(saved.classes), "features": features, "recommend": {**space, "tracks": len(tracks)},

@@ -1,4 +1,4 @@
-"""The comparison's figures: leaderboard, per-genre F1, confusion matrices, leakage, cost.
+"""The comparison's figures: leaderboard, the price of peeking, per-genre F1, confusion matrices, leakage, cost.
 Each ``plot_*`` returns a new matplotlib figure."""
 
 from __future__ import annotations
@@ -8,35 +8,62 @@ import numpy as np
 import pandas as pd
 
 from genrelab.report import plots
-from genrelab.report.compare.tables import PROTOCOL_MARKERS, approach_order, entry_label, most_honest, protocols_present
+from genrelab.report.compare.tables import STUDY, PROTOCOL_MARKERS, approach_order, most_honest, protocols_present
 
 
-def plot_leaderboard(board: pd.DataFrame, title: str = "") -> plt.Figure:
-    """Point plot: one line per entry, accuracy (%) with its 95 % CI per protocol (colour and marker).
+def plot_leaderboard(selected: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Point plot of :func:`~genrelab.report.compare.tables.selected_entries`: one line per approach,
+    the test accuracy (%) of its selected entry with the 95 % CI under each protocol (colour and marker).
 
-    Entries are ordered by their accuracy under the most honest protocol, best on top.
+    Approaches are ordered by their selection rank under the most honest protocol, first on top.
     """
-    protocols = protocols_present(board)
-    honest = most_honest(board)
-    labels = board.assign(label=[entry_label(r) for r in board.itertuples()])
-    order = labels[labels["protocol"] == honest]["label"].tolist()
-    order += [x for x in dict.fromkeys(labels["label"]) if x not in order]
-    y_of = {label: i for i, label in enumerate(order)}
-    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(order) + 1.5))
+    protocols = protocols_present(selected)
+    honest = most_honest(selected)
+    order = selected.loc[selected["protocol"] == honest, "approach"].tolist()
+    order += [a for a in dict.fromkeys(selected["approach"]) if a not in order]
+    y_of = {approach: i for i, approach in enumerate(order)}
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(order) + 1.5))
     step = 0.6 / max(len(protocols), 1)
     for i, protocol in enumerate(protocols):
-        part = labels[labels["protocol"] == protocol]
-        y = part["label"].map(y_of).to_numpy() + (i - (len(protocols) - 1) / 2) * step
+        part = selected[selected["protocol"] == protocol]
+        y = part["approach"].map(y_of).to_numpy() + (i - (len(protocols) - 1) / 2) * step
         err = 100 * np.vstack([part["accuracy"] - part["ci_low"], part["ci_high"] - part["accuracy"]])
         ax.errorbar(100 * part["accuracy"], y, xerr=err, fmt=PROTOCOL_MARKERS.get(protocol, "o"), ms=4,
                     color=plots.PROTOCOL_COLORS.get(protocol, "gray"), elinewidth=0.8, capsize=2, label=protocol)
     ax.set_yticks(range(len(order)), order, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("test accuracy (%) with 95 % CI")
+    ax.set_xlabel("test accuracy (%) of the selected entry, with 95 % CI")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(title="protocol", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    ax.set_title(title or f"All models, ordered by accuracy under {honest}", fontsize=10)
+    ax.set_title(title or f"Each approach's selected entry, ordered by selection under {honest}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_oracle_gap(gap: pd.DataFrame, title: str = "") -> plt.Figure:
+    """The price of peeking (:func:`~genrelab.report.compare.tables.oracle_gap`): one panel per protocol
+    (leaky to honest), per approach the selected entry's test accuracy (dot) and the best-on-test
+    entry's (open circle), joined by the gap."""
+    protocols = [p for p in protocols_present(gap)]
+    approaches = [a for a in approach_order(set(gap["approach"]) - {STUDY})] + [STUDY]
+    fig, axes = plt.subplots(1, len(protocols), figsize=(3.2 * len(protocols) + 2.2, 0.42 * len(approaches) + 1.6),
+                             sharey=True, squeeze=False)  # fmt: skip
+    for ax, protocol in zip(axes[0], protocols):
+        part = gap[gap["protocol"] == protocol].set_index("approach").reindex(approaches)
+        y = np.arange(len(approaches))
+        chosen, oracle = 100 * part["selected_accuracy"], 100 * part["oracle_accuracy"]
+        ax.hlines(y, chosen, oracle, color="#d62728", lw=2, zorder=1)
+        ax.scatter(chosen, y, color="#1f77b4", s=30, zorder=2, label="selected (training data)")
+        ax.scatter(oracle, y, facecolors="none", edgecolors="#d62728", s=40, zorder=3, label="best on test (oracle)")
+        ax.set_title(protocol, fontsize=9)
+        ax.set_xlim(0, 105)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel("test accuracy (%)")
+    axes[0][0].set_yticks(range(len(approaches)), approaches, fontsize=8)
+    axes[0][0].invert_yaxis()
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle(title or "The price of peeking: chosen inside the training data vs. chosen on the test set", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -85,10 +112,10 @@ def plot_leakage(table: pd.DataFrame, title: str = "") -> plt.Figure:
     ax.set_yticks(y, table.index)
     ax.invert_yaxis()
     ax.set_xlim(0, 105)
-    ax.set_xlabel("best test accuracy (%)")
+    ax.set_xlabel("test accuracy (%) of the selected entry")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(title="protocol", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    ax.set_title(title or "Leakage: best accuracy of each approach per protocol", fontsize=10)
+    ax.set_title(title or "Leakage: each approach's selected entry per protocol", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -11,12 +11,14 @@ from genrelab.report.compare.tables import (
     APPROACHES,
     LEAKY,
     RANDOM_WEIGHTS_TAG,
-    best_per_approach,
+    STUDY,
     cheapest_within_ci,
     entry_label,
     leaderboard,
     leakage,
     most_honest,
+    oracle_gap,
+    selected_entries,
 )
 
 # -------------------------------------------------------------------------------- conclusions
@@ -34,43 +36,63 @@ def conclusions(scores: pd.DataFrame, predictions: pd.DataFrame, *, source: str,
     board = leaderboard(scores, "track")
     if board.empty:
         return "No track-level results yet: run the model stages (`dvc repro`)."
-    best = best_per_approach(board)
+    selected = selected_entries(board)
     honest = most_honest(board)
-    honest_best = best[best["protocol"] == honest]
+    honest_selected = selected[selected["protocol"] == honest]
+    if honest_selected.empty:
+        return f"No entry under `{honest}` has a selection score: turn on its stage's `cv_folds` and rerun."
     parts = [
-        _best_sentence(board, honest),
-        _best_overall_table(board),
+        _best_sentence(honest_selected, honest),
+        _best_overall_table(selected),
+        _oracle_sentence(oracle_gap(board), honest),
         _leakage_sentence(leakage(board), honest),
-        _paired_sentence(paired_tests(predictions, honest_best, settings), honest, settings["alpha"]),
-        _cheapest_sentence(honest_best, honest),
+        _paired_sentence(paired_tests(predictions, honest_selected, settings), honest, settings["alpha"]),
+        _cheapest_sentence(honest_selected, honest),
         _caveats(scores, board, source),
     ]
     return "\n\n".join(p for p in parts if p)
 
 
-def _best_sentence(board: pd.DataFrame, honest: str) -> str:
-    rows = board[board["protocol"] == honest]
-    top = rows.iloc[0]
-    text = (f"Under the most honest protocol available here, `{honest}`, the best track-level result is "
-            f"**{entry_label(top)}**: {_pct(top.accuracy)} accuracy (95 % CI {_ci(top)}) on "
-            f"{int(top.n_test)} test tracks.")
-    rivals = rows[rows["approach"] != top["approach"]]
-    if not rivals.empty:
-        second = rivals.iloc[0]
-        text += f" The best other approach is **{entry_label(second)}** at {_pct(second.accuracy)} (CI {_ci(second)})."
+def _best_sentence(selected: pd.DataFrame, honest: str) -> str:
+    top = selected.iloc[0]
+    text = (f"Under the most honest protocol available here, `{honest}`, the entry chosen inside the training data "
+            f"(highest selection score: {top.select_by}, {_pct(top.select_score)}) is **{entry_label(top)}**: "
+            f"{_pct(top.accuracy)} test accuracy (95 % CI {_ci(top)}) on {int(top.n_test)} test tracks.")
+    if len(selected) > 1:
+        second = selected.iloc[1]
+        text += (f" The next approach by selection score is **{entry_label(second)}** at {_pct(second.accuracy)} "
+                 f"(CI {_ci(second)}).")
     return text
 
 
-def _best_overall_table(board: pd.DataFrame) -> str:
-    top = board[board["rank"] == 1]
+def _best_overall_table(selected: pd.DataFrame) -> str:
+    top = selected.groupby("protocol", sort=False).head(1)
     table = pd.DataFrame({
         "protocol": [f"`{p}`" for p in top["protocol"]],
-        "best entry": [entry_label(r) for r in top.itertuples()],
-        "accuracy (%)": [f"{100 * a:.1f}" for a in top["accuracy"]],
+        "chosen entry": [entry_label(r) for r in top.itertuples()],
+        "selection score (%)": [f"{100 * a:.1f}" for a in top["select_score"]],
+        "test accuracy (%)": [f"{100 * a:.1f}" for a in top["accuracy"]],
         "95 % CI": [_ci(r) for r in top.itertuples()],
         "test tracks": top["n_test"].astype(int).to_numpy(),
     })
-    return "Best track-level entry under each protocol:\n\n" + table.to_markdown(index=False)
+    return "The entry chosen under each protocol (highest selection score across approaches):\n\n" + table.to_markdown(
+        index=False)
+
+
+def _oracle_sentence(gap: pd.DataFrame, honest: str) -> str:
+    rows = gap[gap["protocol"] == honest]
+    study = rows[rows["approach"] == STUDY]
+    per_approach = rows[rows["approach"] != STUDY]
+    if study.empty:
+        return ""
+    s = study.iloc[0]
+    worst = per_approach.sort_values("gap_points", ascending=False).iloc[0]
+    return (f"**The price of peeking.** Had the test set chosen the entry under `{honest}`, the study would report "
+            f"{_pct(s.oracle_accuracy)} ({s.oracle}) instead of {_pct(s.selected_accuracy)}: "
+            f"{s.gap_points:.1f} points of selection noise. Within one approach the gap reaches "
+            f"{worst.gap_points:.1f} points (`{worst.approach}`, {int(worst.candidates)} candidates); "
+            f"{int((per_approach['gap_points'] == 0).sum())} of {len(per_approach)} approaches chose their best-on-test "
+            "entry anyway.")
 
 
 def _leakage_sentence(table: pd.DataFrame, honest: str) -> str:
@@ -94,24 +116,25 @@ def _paired_sentence(tests: pd.DataFrame, honest: str, alpha: float) -> str:
                 f"`{honest}`.")
     t = tests.iloc[0]
     verdict = "a significant difference" if t["significant"] else "no significant difference"
-    return (f"**Top two under `{honest}`.** On their {t['n_shared']} shared test tracks, **{t['a']}** "
+    return (f"**The two chosen first under `{honest}`.** On their {t['n_shared']} shared test tracks, **{t['a']}** "
             f"({_pct(t['acc_a'])}) and **{t['b']}** ({_pct(t['acc_b'])}) disagree on {t['a_only'] + t['b_only']}: "
             f"{t['a_only']} right only for the first, {t['b_only']} only for the second. McNemar's exact test gives "
-            f"p = {t['p_value']:.3g}, {verdict} at α = {alpha:g}; the paired bootstrap puts the difference at "
+            f"p = {t['p_value']:.3g}, {t['p_holm']:.3g} after Holm's correction for the {len(tests)} pairs tested: "
+            f"{verdict} at α = {alpha:g}. The paired bootstrap puts the difference at "
             f"{t['diff_points']:+.1f} points (95 % interval {t['diff_low']:+.1f} to {t['diff_high']:+.1f}).")
 
 
-def _cheapest_sentence(honest_best: pd.DataFrame, honest: str) -> str:
-    cheap = cheapest_within_ci(honest_best)
+def _cheapest_sentence(selected: pd.DataFrame, honest: str) -> str:
+    cheap = cheapest_within_ci(selected)
     if cheap is None:
         return ""
-    top = honest_best.sort_values("accuracy", ascending=False).iloc[0]
+    top = selected.iloc[0]
     cost = cheap["fit_seconds"] + cheap["predict_seconds"]
     if cheap["approach"] == top["approach"]:
-        return (f"**Cost.** Under `{honest}`, no approach whose best accuracy lies inside the best's 95 % CI is cheaper "
-                f"than the best itself, {entry_label(top)}: {cost:.3g} s of fit and prediction.")
+        return (f"**Cost.** Under `{honest}`, no approach whose chosen entry lies inside the first one's 95 % CI is "
+                f"cheaper than {entry_label(top)} itself: {cost:.3g} s of fit and prediction.")
     top_cost = top["fit_seconds"] + top["predict_seconds"]
-    return (f"**Cost.** The cheapest approach whose best accuracy lies inside the best's 95 % CI under `{honest}` "
+    return (f"**Cost.** The cheapest approach whose chosen entry lies inside the 95 % CI of the first under `{honest}` "
             f"is **{entry_label(cheap)}**: {_pct(cheap['accuracy'])} for {cost:.3g} s of fit and prediction, against "
             f"{top_cost:.3g} s for {entry_label(top)}.")
 
@@ -128,6 +151,9 @@ def _caveats(scores: pd.DataFrame, board: pd.DataFrame, source: str) -> str:
     missing = [a for a in APPROACHES if a not in set(scores["approach"])]
     if missing:
         notes.append(f"Not in the results table: {', '.join(f'`{a}`' for a in missing)}.")
+    unscored = sorted(set(board["approach"]) - set(selected_entries(board)["approach"]))
+    if unscored:
+        notes.append(f"No selection score, so no entry: {', '.join(f'`{a}`' for a in unscored)} (its stage's `cv_folds` is 0).")
     if most_honest(board) == LEAKY:
         notes.append(f"Only the leaky `{LEAKY}` protocol was run: every number above is optimistic.")
     honest_rows = board[board["protocol"] == most_honest(board)]

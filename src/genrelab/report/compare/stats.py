@@ -1,5 +1,5 @@
-"""Paired tests of two model entries on the same test examples: exact McNemar and a paired
-bootstrap of the accuracy difference over test tracks."""
+"""Paired tests of two model entries on the same test examples: exact McNemar (Holm-adjusted over
+the pairs tested) and a paired bootstrap of the accuracy difference over test tracks."""
 
 from __future__ import annotations
 
@@ -64,15 +64,27 @@ def paired_bootstrap(correct_a, correct_b, groups, *, n_boot: int = 2000, alpha:
     return 100 * float(diff.mean()), 100 * float(low), 100 * float(high)
 
 
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of ``p_values`` (shape (m,)) for ``m`` tests: adjusted p-values,
+    each at most 1, monotone in the raw ones; reject where the adjusted value is below alpha."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p, kind="stable")
+    scaled = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order])
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(scaled, 1.0)
+    return adjusted
+
+
 def paired_tests(predictions: pd.DataFrame, candidates: pd.DataFrame, settings: dict) -> pd.DataFrame:
     """McNemar and paired bootstrap for every pair of the ``settings['top']`` first candidates.
 
-    ``candidates`` are leaderboard rows of one protocol, best first (e.g. the best of each
-    approach). Pairs that share no test example are skipped. Accuracies in the result
-    (``acc_a``, ``acc_b``) are on the shared examples only; ``diff_points`` and its interval are
-    a - b in points; ``significant`` is ``p_value < alpha``.
+    ``candidates`` are leaderboard rows of one protocol, in the order they were chosen (the
+    selected entry of each approach, highest selection score first). Pairs that share no test
+    example are skipped. Accuracies in the result (``acc_a``, ``acc_b``) are on the shared examples
+    only; ``diff_points`` and its interval are a - b in points; ``p_holm`` is McNemar's p-value
+    adjusted for the number of pairs tested (Holm), and ``significant`` is ``p_holm < alpha``.
     """
-    columns = ["a", "b", "n_shared", "acc_a", "acc_b", "a_only", "b_only", "p_value", "diff_points",
+    columns = ["a", "b", "n_shared", "acc_a", "acc_b", "a_only", "b_only", "p_value", "p_holm", "diff_points",
                "diff_low", "diff_high", "significant"]
     rows = []
     for a, b in itertools.combinations(list(candidates.head(settings["top"]).itertuples()), 2):
@@ -85,6 +97,8 @@ def paired_tests(predictions: pd.DataFrame, candidates: pd.DataFrame, settings: 
         rows.append({"a": entry_label(a), "b": entry_label(b), "n_shared": test["n"],
                      "acc_a": shared["correct_a"].mean(), "acc_b": shared["correct_b"].mean(),
                      "a_only": test["a_only"], "b_only": test["b_only"], "p_value": test["p_value"],
-                     "diff_points": diff, "diff_low": low, "diff_high": high,
-                     "significant": test["p_value"] < settings["alpha"]})
-    return pd.DataFrame(rows, columns=columns)
+                     "diff_points": diff, "diff_low": low, "diff_high": high})
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_holm"] = holm(table["p_value"]) if len(table) else []
+    table["significant"] = table["p_holm"] < settings["alpha"]
+    return table

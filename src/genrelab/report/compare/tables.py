@@ -1,5 +1,9 @@
-"""The comparison's tables: results and predictions read back, the leaderboard, per-genre F1,
-confusions, the leakage table, the cheapest entry within the best's CI, and the DVC plot files.
+"""The comparison's tables: results and predictions read back, the leaderboard of selected entries,
+the price of peeking (oracle gap), per-genre F1, confusions, the leakage table, the cheapest entry
+within the selected winner's CI, and the DVC plot files.
+
+Every "best" here is chosen by the selection score (``select_score``, computed inside the training
+data, :func:`genrelab.evaluation.results.mark_selected`); test accuracy only scores the choice.
 
 Pure functions of ``results/scores.csv`` and ``results/predictions/*.parquet``; see
 :mod:`genrelab.report.compare` for the conventions."""
@@ -13,7 +17,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, f1_score
 
 from genrelab.errors import DataError
-from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, stack_tables
+from genrelab.evaluation.results import PREDICTION_COLUMNS, SCOPES, SCORE_COLUMNS, read_scores, stack_tables
 
 APPROACHES = (
     "audio_features",
@@ -28,7 +32,6 @@ APPROACHES = (
 LEAKY = "random_segment"
 HONEST_ORDER = ("fault_filtered", "fma_official", "artist_grouped", "track_grouped")  # most honest first
 PROTOCOL_ORDER = (LEAKY, "track_grouped", "artist_grouped", "fault_filtered", "fma_official")  # leaky -> honest
-SCOPES = {"track": ("track", "clip"), "segment": ("segment",)}
 ENTRY = ["approach", "model", "level"]
 PROTOCOL_MARKERS = {"random_segment": "o", "track_grouped": "s", "artist_grouped": "D", "fault_filtered": "^", "fma_official": "v"}
 RANDOM_WEIGHTS_TAG = "[random]"
@@ -41,7 +44,7 @@ def load_scores(path: str | Path = "results/scores.csv") -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} is missing: run the model stages and `dvc repro scores` first.")
-    table = pd.read_csv(path)
+    table = read_scores(path)
     missing = set(SCORE_COLUMNS) - set(table.columns)
     if missing:
         raise DataError(f"{path} lacks columns {sorted(missing)}; rebuild it with `dvc repro scores`.")
@@ -103,7 +106,7 @@ def most_honest(scores: pd.DataFrame) -> str:
 
 
 def leaderboard(scores: pd.DataFrame, scope: str = "track") -> pd.DataFrame:
-    """Every entry under every protocol, ranked by accuracy within each protocol.
+    """Every entry under every protocol, ranked by its selection score within each protocol.
 
     Parameters
     ----------
@@ -112,22 +115,25 @@ def leaderboard(scores: pd.DataFrame, scope: str = "track") -> pd.DataFrame:
 
     Returns
     -------
-    Columns ``protocol, rank`` (1 = best), the entry (``approach, model, level``), ``accuracy,
-    ci_low, ci_high`` (95 % bootstrap interval over test tracks), ``macro_f1, n_test,
-    fit_seconds, predict_seconds``. Protocols come most honest first; ties in accuracy go to
-    the higher macro-F1, then by name, so the order is the same on every run (timings are not:
-    a tie broken by fit time swapped two entries between identical runs).
+    Columns ``protocol, rank`` (1 = highest selection score), the entry (``approach, model,
+    level``), ``selected`` (the entry its approach reports), ``select_score, select_std``, ``accuracy,
+    ci_low, ci_high`` (test, 95 % bootstrap interval over test tracks), ``macro_f1, n_test,
+    fit_seconds, predict_seconds, select_by``. Protocols come most honest first; ties go as in
+    :func:`genrelab.evaluation.results.mark_selected` (spread, then name), entries without a
+    selection score last, so the order never depends on the test set or on timings.
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {list(SCOPES)}, got {scope!r}")
     rows = scores[scores["level"].isin(SCOPES[scope])].copy()
     order = {p: i for i, p in enumerate(reversed(protocols_present(scores)))}
     rows["_order"] = rows["protocol"].map(order)
-    rows = rows.sort_values(["_order", "accuracy", "macro_f1", "approach", "model", "level"],
-                            ascending=[True, False, False, True, True, True])
+    rows["_score"] = rows["select_score"].fillna(-np.inf)
+    rows["_std"] = rows["select_std"].fillna(np.inf)
+    rows = rows.sort_values(["_order", "_score", "_std", "approach", "model", "level"],
+                            ascending=[True, False, True, True, True, True], kind="stable")  # fmt: skip
     rows["rank"] = rows.groupby("protocol").cumcount() + 1
-    columns = ["protocol", "rank", *ENTRY, "accuracy", "ci_low", "ci_high", "macro_f1", "n_test",
-               "fit_seconds", "predict_seconds"]
+    columns = ["protocol", "rank", *ENTRY, "selected", "select_score", "select_std", "accuracy", "ci_low", "ci_high",
+               "macro_f1", "n_test", "fit_seconds", "predict_seconds", "select_by"]  # fmt: skip
     return rows[columns].reset_index(drop=True)
 
 
@@ -138,22 +144,59 @@ def track_levels(scores: pd.DataFrame) -> pd.DataFrame:
     return used.rename("track-level rows").reindex(approach_order(used.index)).to_frame()
 
 
-def best_per_approach(board: pd.DataFrame) -> pd.DataFrame:
-    """The best entry of each approach under each protocol (the first row of each in ``board``)."""
-    best = board.groupby(["protocol", "approach"], sort=False).head(1)
-    return best.reset_index(drop=True)
+def selected_entries(board: pd.DataFrame) -> pd.DataFrame:
+    """The selected entry of each approach under each protocol, in the board's order (selection score)."""
+    return board[board["selected"].astype(bool)].reset_index(drop=True)
 
 
-def best_table(best: pd.DataFrame) -> pd.DataFrame:
-    """Compact view of :func:`best_per_approach`: approaches by protocols (leaky to honest), each cell
-    ``model (level) 71.2 [63.0, 79.1]`` (accuracy and 95 % CI in %)."""
-    cells = best.assign(cell=[
+def selected_table(selected: pd.DataFrame) -> pd.DataFrame:
+    """Compact view of :func:`selected_entries`: approaches by protocols (leaky to honest), each cell
+    ``model (level) 71.2 [63.0, 79.1]`` (test accuracy and 95 % CI in %)."""
+    cells = selected.assign(cell=[
         f"{r.model} ({r.level}) {100 * r.accuracy:.1f} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]"
-        for r in best.itertuples()
+        for r in selected.itertuples()
     ])
     wide = cells.pivot(index="approach", columns="protocol", values="cell")
-    wide = wide.reindex(index=approach_order(wide.index), columns=protocols_present(best))
+    wide = wide.reindex(index=approach_order(wide.index), columns=protocols_present(selected))
     return wide.fillna("")
+
+
+STUDY = "all approaches"  # the oracle-gap row of the study's own choice across approaches
+
+
+def oracle_gap(board: pd.DataFrame) -> pd.DataFrame:
+    """The price of peeking: per approach and protocol, the selected entry's test accuracy beside the
+    best-on-test entry's ("oracle"), and the gap.
+
+    A study that reports its best test score among many candidates reports the oracle; one that
+    chooses inside the training data reports the selected entry. One row per protocol and approach,
+    then per protocol a row ``approach = "all approaches"``: the protocol's rank-1 selected entry
+    against the best test score of every entry. Columns ``protocol, approach, candidates,
+    selected, selected_accuracy, oracle, oracle_accuracy, gap_points`` (accuracies as fractions;
+    ``gap_points`` = (oracle - selected) x 100, never negative). Ties for the oracle go to the
+    higher macro-F1, then by name.
+    """
+    rows = []
+    for protocol, part in board.groupby("protocol", sort=False):
+        groups = [(approach, entries) for approach, entries in part.groupby("approach", sort=False)]
+        for approach, entries in [*groups, (STUDY, part)]:
+            chosen = entries[entries["selected"].astype(bool)] if approach != STUDY else selected_entries(part).head(1)
+            if chosen.empty:
+                continue
+            oracle = entries.sort_values(["accuracy", "macro_f1", "approach", "model", "level"],
+                                         ascending=[False, False, True, True, True]).iloc[0]  # fmt: skip
+            pick = chosen.iloc[0]
+            rows.append({"protocol": protocol, "approach": approach, "candidates": len(entries),
+                         "selected": _short(pick, approach == STUDY), "selected_accuracy": pick["accuracy"],
+                         "oracle": _short(oracle, approach == STUDY), "oracle_accuracy": oracle["accuracy"],
+                         "gap_points": 100 * (oracle["accuracy"] - pick["accuracy"])})  # fmt: skip
+    columns = ["protocol", "approach", "candidates", "selected", "selected_accuracy", "oracle", "oracle_accuracy",
+               "gap_points"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _short(row, with_approach: bool) -> str:
+    return entry_label(row) if with_approach else f"{row['model']} ({row['level']})"
 
 
 def as_percent(table: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +229,7 @@ def select(predictions: pd.DataFrame, row) -> pd.DataFrame:
 def per_genre_f1(predictions: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
     """F1 of each genre (columns, sorted) for each picked entry (rows, :func:`entry_label`).
 
-    ``picks`` are leaderboard rows (e.g. the best of each approach under one protocol); entries
+    ``picks`` are leaderboard rows (e.g. the selected entry of each approach under one protocol); entries
     without predictions are left out.
     """
     genres = sorted(set(predictions["y_true"]))
@@ -216,15 +259,15 @@ def confusions(predictions: pd.DataFrame, picks: pd.DataFrame) -> dict[str, pd.D
 
 
 def leakage(board: pd.DataFrame) -> pd.DataFrame:
-    """Best accuracy of each approach under each protocol, and the leakage gap.
+    """Test accuracy of each approach's selected entry under each protocol, and the leakage gap.
 
-    Each protocol's best is the number a study would report under that protocol (the best model
-    may differ between protocols). Returns one row per approach: one accuracy column per
-    protocol (fractions, leaky to honest) and ``gap_points`` = (``random_segment`` minus the
-    most honest protocol) x 100, NaN when either is missing.
+    Each protocol's entry is the one a study would report under that protocol, chosen inside its
+    training data (the entry may differ between protocols). Returns one row per approach: one
+    accuracy column per protocol (fractions, leaky to honest) and ``gap_points`` = (``random_segment``
+    minus the most honest protocol) x 100, NaN when either is missing.
     """
-    best = best_per_approach(board)
-    wide = best.pivot(index="approach", columns="protocol", values="accuracy")
+    selected = selected_entries(board)
+    wide = selected.pivot(index="approach", columns="protocol", values="accuracy")
     wide = wide.reindex(index=approach_order(wide.index), columns=protocols_present(board))
     honest = most_honest(board)
     if LEAKY in wide and honest != LEAKY:
@@ -238,15 +281,16 @@ def leakage(board: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ cheapest
 
 
-def cheapest_within_ci(best: pd.DataFrame) -> pd.Series | None:
-    """Among one protocol's best-per-approach rows, the cheapest whose accuracy is inside the best's CI.
+def cheapest_within_ci(selected: pd.DataFrame) -> pd.Series | None:
+    """Among one protocol's selected entries (best selection score first), the cheapest whose test
+    accuracy is inside the first one's CI.
 
     Cost is fit plus prediction seconds. Returns that row, or None for an empty table.
     """
-    if best.empty:
+    if selected.empty:
         return None
-    top = best.sort_values("accuracy", ascending=False).iloc[0]
-    close = best[best["accuracy"] >= top["ci_low"]]
+    top = selected.iloc[0]
+    close = selected[selected["accuracy"] >= top["ci_low"]]
     cost = close["fit_seconds"] + close["predict_seconds"]
     return close.loc[cost.idxmin()]
 
@@ -255,25 +299,45 @@ def cheapest_within_ci(best: pd.DataFrame) -> pd.Series | None:
 
 
 def write_leaderboard_csv(board: pd.DataFrame, path: str | Path = "results/plots/leaderboard.csv") -> pd.DataFrame:
-    """Best entry of each approach under each protocol, for a ``dvc plots`` horizontal bar chart.
+    """The selected entry of each approach under each protocol, for a ``dvc plots`` horizontal bar chart.
 
     Columns ``entry`` (``approach / model (level) | protocol``, unique), ``approach, model,
     level, protocol, accuracy, ci_low, ci_high`` (accuracies in %).
     """
-    best = best_per_approach(board)
-    table = as_percent(best[["approach", "model", "level", "protocol", "accuracy", "ci_low", "ci_high"]])
-    table.insert(0, "entry", [f"{entry_label(r)} | {r.protocol}" for r in best.itertuples()])
+    selected = selected_entries(board)
+    table = as_percent(selected[["approach", "model", "level", "protocol", "accuracy", "ci_low", "ci_high"]])
+    table.insert(0, "entry", [f"{entry_label(r)} | {r.protocol}" for r in selected.itertuples()])
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
     return table
+
+
+def write_oracle_gap_csv(gap: pd.DataFrame, path: str | Path = "results/plots/oracle_gap.csv") -> pd.DataFrame:
+    """:func:`oracle_gap` for ``dvc plots`` and the note: ``entry`` (``approach | protocol``, unique), then
+    its columns, accuracies and gap in %."""
+    table = gap.assign(selected_accuracy=(100 * gap["selected_accuracy"]).round(1),
+                       oracle_accuracy=(100 * gap["oracle_accuracy"]).round(1), gap_points=gap["gap_points"].round(1))
+    table.insert(0, "entry", table["approach"] + " | " + table["protocol"])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
+    return table
+
+
+def selection_methods(board: pd.DataFrame) -> pd.DataFrame:
+    """How each approach's entries were scored for selection: per approach and protocol, the method
+    (``select_by``) and the number of candidates that competed."""
+    table = board.groupby(["approach", "protocol"], sort=False).agg(
+        candidates=("model", "size"), method=("select_by", lambda s: "; ".join(sorted(set(s) - {""})) or "none"))
+    return table.reset_index().pivot(index="approach", columns="protocol", values="method").reindex(
+        index=approach_order(board["approach"].unique()), columns=protocols_present(board)).fillna("")
 
 
 def write_confusion_csvs(predictions: pd.DataFrame, picks: pd.DataFrame,
                          out_dir: str | Path = "results/plots") -> list[Path]:
     """One ``confusion_<approach>.csv`` (``actual, predicted``, a row per test example) per picked entry.
 
-    ``picks`` has at most one row per approach (e.g. the best of each under the most honest
-    protocol), for DVC's ``confusion`` template.
+    ``picks`` has at most one row per approach (e.g. the selected entry of each under the most
+    honest protocol), for DVC's ``confusion`` template.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
