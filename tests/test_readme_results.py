@@ -113,6 +113,14 @@ def test_the_card_line_quotes_the_card(tmp_path):
     assert line.endswith("selected by: whatever words the export stage uses.")
 
 
+def test_a_card_line_stays_where_the_card_is_not_checked_out(tmp_path):
+    # The card is DVC-cached: a fresh clone lacks it, and must not see the committed line as stale.
+    line = "<!-- results:card -->\nwritten where the card was present\n<!-- /results:card -->\n"
+    assert readme.update(line, tmp_path) == line
+    empty = "<!-- results:card -->\n<!-- /results:card -->\n"
+    assert "`models/predict/card.json` is missing" in readme.update(empty, tmp_path)
+
+
 def test_an_unknown_marker_is_an_error():
     with pytest.raises(DataError, match="unknown block"):
         readme.update("<!-- results:nonsense -->\nold\n<!-- /results:nonsense -->\n", ROOT)

@@ -30,7 +30,10 @@ QUALITY_LABELS = {"lightgbm": "LightGBM", "svm_rbf": "SVM (RBF)", "cnn": "small 
                   "pixels_logreg_l2": "logistic regression (pixels baseline)"}  # fmt: skip
 QUALITY_INPUTS = {"features": "quality features", "band": "11–22 kHz log spectrogram", "spek": "Spek-like picture"}
 WIDTH = 100  # the README's line length; table rows stay whole
-MARKER = re.compile(r"<!-- results:(?P<name>[a-z_]+) -->\n.*?<!-- /results:(?P=name) -->", re.S)
+MARKER = re.compile(r"<!-- results:(?P<name>[a-z_]+) -->\n(?P<body>.*?)<!-- /results:(?P=name) -->", re.S)
+# Blocks read from DVC-cached outputs, which git does not hold: a fresh clone lacks them, so there a
+# block keeps the text rendered where they were present rather than turning into the note.
+CACHED = {"card": "models/predict/card.json"}
 
 
 def _read_csv(root: Path, rel: str, columns: list[str]) -> pd.DataFrame:
@@ -212,13 +215,18 @@ def render(name: str, root: Path) -> str:
 
 
 def update(readme_text: str, root: Path | str = ".") -> str:
-    """``readme_text`` with every marked block re-rendered from the files under ``root``."""
+    """``readme_text`` with every marked block re-rendered from the files under ``root``.
+
+    A :data:`CACHED` block whose file is absent is left as it is (or gets the note when empty).
+    """
     unknown = sorted({m["name"] for m in MARKER.finditer(readme_text)} - set(BLOCKS))
     if unknown:
         raise DataError(f"README.md marks unknown block(s) {', '.join(unknown)}; known: {', '.join(BLOCKS)}")
 
     def fresh(match: re.Match) -> str:
         name = match["name"]
+        if name in CACHED and not (Path(root) / CACHED[name]).exists() and match["body"].strip():
+            return match[0]
         return f"<!-- results:{name} -->\n{render(name, Path(root))}\n<!-- /results:{name} -->"
 
     return MARKER.sub(fresh, readme_text)
