@@ -48,7 +48,7 @@ def tiny_params(params: dict) -> dict:
         spec["enabled"] = name in TINY_AUDIO_MODELS
     audio["models"]["random_forest"]["n_estimators"] = 20
     images = params["image_models"]
-    images["cv_folds"] = 2
+    images["cv_folds"] = 1
     images["pixels"]["fit_rows"] = 200
     images["hog"]["fit_rows"] = 200
     cnn = params["cnn"]

@@ -296,3 +296,9 @@ def test_model_sizes_read_every_saved_model(tmp_path):
     ]
     assert list(tables.model_sizes(tmp_path, approaches=["cnn_transfer"])["approach"]) == ["cnn_transfer"]
     assert tables.model_sizes(tmp_path / "absent").empty
+
+
+def test_conclusions_say_when_the_choice_is_also_the_best_on_test():
+    honest = make_results({**SPEC_WITH_KNN, KNN: {**SPEC_WITH_KNN[KNN], "artist_grouped": 0.6}})
+    text = prose.conclusions(*honest, source="gtzan", settings=SETTINGS)
+    assert "also scores highest on the test set, of 5 candidates" in text

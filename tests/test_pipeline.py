@@ -79,6 +79,22 @@ def test_results_table_has_every_approach_model_protocol_and_level(built_project
     assert (scores["ci_low"] <= scores["accuracy"]).all() and (scores["accuracy"] <= scores["ci_high"]).all()
 
 
+def test_every_approach_selects_one_entry_per_protocol_and_scope_inside_the_training_data(built_project):
+    from genrelab.evaluation.results import SCOPES, read_scores
+
+    scores = read_scores(built_project / "results/scores.csv")
+    assert scores["select_score"].between(0, 1).all() and (scores["select_folds"] >= 1).all()
+    assert scores["select_by"].str.len().gt(0).all()
+    for levels in SCOPES.values():
+        part = scores[scores["level"].isin(levels)]
+        assert part.groupby(["approach", "protocol"])["selected"].sum().eq(1).all()
+    methods = scores[scores["protocol"] == "artist_grouped"].drop_duplicates("approach").set_index("approach")["select_by"]
+    assert methods["audio_features"].startswith("2-fold CV grouped by artists")
+    assert methods["spectrogram_hog"] == methods["musicnn_embeddings"] == "one validation fold (a fifth of the training artists)"
+    assert methods["cnn_scratch"] == "the early-stopping hold-out (whole training groups)"
+    assert (built_project / "results/plots/oracle_gap.csv").is_file()
+
+
 def test_grouped_protocols_never_test_a_training_track(built_project):
     splits = pd.read_csv(built_project / "data/interim/splits.csv", dtype=str, keep_default_na=False)
     predictions = pd.read_parquet(built_project / "results/predictions/audio_features.parquet")

@@ -27,12 +27,19 @@ def card(built_project) -> dict:
 
 
 def test_export_ships_the_rules_choice_with_its_honest_score(built_project, card):
-    from genrelab.config import load_params
+    from genrelab.config import SERVABLE_APPROACHES, load_params
+    from genrelab.evaluation.results import read_scores
     from genrelab.inference.export import select_model
 
     params = load_params(built_project / "params.yaml")
-    row = select_model(pd.read_csv(built_project / "results/scores.csv", keep_default_na=False), params["predict"])
+    scores = read_scores(built_project / "results/scores.csv")
+    row = select_model(scores, params["predict"])
     assert (card["approach"], card["model"], card["protocol"]) == (row["approach"], row["model"], row["protocol"])
+    # Chosen by selection score, never by test score: no servable track row under the protocol scores higher.
+    rivals = scores[(scores["level"] == "track") & (scores["protocol"] == card["protocol"])
+                    & scores["approach"].isin(SERVABLE_APPROACHES)]  # fmt: skip
+    assert card["selection"]["score"] == pytest.approx(rivals["select_score"].max())
+    assert card["selection"]["method"] == row["select_by"] and "selection score" in card["selected_by"]
     assert card["test"]["accuracy"] == pytest.approx(row["accuracy"]) and card["test"]["n_test"] == row["n_test"]
     assert card["refit"] and card["trained_on_tracks"] == len(pd.read_csv(built_project / "data/interim/splits.csv"))
     assert card["commit"] == {"sha": "unknown (no git commit here)", "dirty": None}  # the scratch copy has no commit

@@ -314,7 +314,7 @@ def _subsets(splits, rows, protocol, level, split_seed, test_fraction) -> np.nda
 
 
 ONE_FOLD_OF = 5  # cv_folds = 1: one fold of a 5-fold split, a fifth of the training groups validates
-UNITS = {"random_segment": "segments", "track_grouped": "tracks (duplicates together)", "artist_grouped": "artists"}
+UNITS = {"random_segment": "segments", "track_grouped": "tracks, duplicates kept together", "artist_grouped": "artists"}
 
 
 def selection_folds(subsets, y, groups, n_folds: int, seed: int, protocol: str = "") -> tuple[list, str]:
@@ -395,7 +395,7 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, select
         rows_val = train[estimator.validation_rows_]
         fold_scores.append(_validation_scores(estimator.validation_proba_, classes, y[rows_val], track_ids[rows_val],
                                               level))  # fmt: skip
-        selected_by = "the early-stopping hold-out (whole training groups)"
+        selected_by = f"the early-stopping hold-out ({'random training rows' if groups is None else 'whole training groups'})"
 
     test_tracks = track_ids[test]
     segments = rows["segment"].to_numpy(dtype=int)[test] if level == "segment" else np.full(len(test), -1)

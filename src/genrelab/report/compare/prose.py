@@ -87,10 +87,15 @@ def _oracle_sentence(gap: pd.DataFrame, honest: str) -> str:
         return ""
     s = study.iloc[0]
     worst = per_approach.sort_values("gap_points", ascending=False).iloc[0]
-    return (f"**The price of peeking.** Had the test set chosen the entry under `{honest}`, the study would report "
-            f"{_pct(s.oracle_accuracy)} ({s.oracle}) instead of {_pct(s.selected_accuracy)}: "
-            f"{s.gap_points:.1f} points of selection noise. Within one approach the gap reaches "
-            f"{worst.gap_points:.1f} points (`{worst.approach}`, {int(worst.candidates)} candidates); "
+    if s.gap_points > 0:
+        study_text = (f"Had the test set chosen the entry under `{honest}`, the study would report "
+                      f"{_pct(s.oracle_accuracy)} ({s.oracle}) instead of {_pct(s.selected_accuracy)}: "
+                      f"{s.gap_points:.1f} points of selection noise.")
+    else:
+        study_text = (f"Under `{honest}` the entry chosen inside the training data also scores highest on the test "
+                      f"set, of {int(s.candidates)} candidates.")
+    return (f"**The price of peeking.** {study_text} Within one approach the gap reaches {worst.gap_points:.1f} points "
+            f"(`{worst.approach}`, {int(worst.candidates)} candidates); "
             f"{int((per_approach['gap_points'] == 0).sum())} of {len(per_approach)} approaches chose their best-on-test "
             "entry anyway.")
 
