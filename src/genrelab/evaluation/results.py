@@ -281,13 +281,17 @@ def headline_metrics(rows: list[dict] | pd.DataFrame) -> dict:
 
     ``{protocol: {"acc": test accuracy, "select": select_score}, "candidates": n}``: under each
     protocol, the approach's selected track-level entry (:func:`mark_selected`'s pick among the
-    track and clip rows, the rule that sets the parts' ``selected``), rounded to :data:`METRICS_DIGITS` places; ``candidates`` counts the
-    (model, level) pairs that competed for it. A protocol without a selected entry (rows without
-    selection scores) has no keys. Every other figure stays in the results part.
+    track and clip rows, the rule that sets the parts' ``selected``), rounded to
+    :data:`METRICS_DIGITS` places; ``candidates`` counts the (model, level) pairs that competed for
+    it. A protocol without a selected entry (rows without selection scores) has no keys. Every
+    other figure stays in the results part.
     """
-    table = pd.DataFrame(rows, columns=SCORE_COLUMNS) if not isinstance(rows, pd.DataFrame) else rows
+    table = pd.DataFrame(rows)
+    if table.empty:
+        table = pd.DataFrame(columns=SCORE_COLUMNS)
     # The parts' own rule, applied here too: a stage's fresh rows are not marked yet (score_row).
-    table = mark_selected(table.assign(**{c: table[c] if c in table else np.nan for c in ("select_score", "select_std")}))
+    scores = {c: table[c] if c in table else np.nan for c in ("select_score", "select_std")}
+    table = mark_selected(table.assign(**scores))
     table = table[table["level"].isin(SCOPES["track"])]
     metrics: dict = {}
     for r in table[table["selected"]].sort_values("protocol").itertuples(index=False):
@@ -306,7 +310,9 @@ def write_metrics(rows: list[dict] | pd.DataFrame, metrics_dir: str | Path, appr
     without rows included (a DVC output must exist); by default the approaches of ``rows``.
     Returns ``{approach: metrics}``.
     """
-    table = pd.DataFrame(rows, columns=SCORE_COLUMNS) if not isinstance(rows, pd.DataFrame) else rows
+    table = pd.DataFrame(rows)
+    if table.empty:  # e.g. a stage whose approaches are all switched off: no rows, maybe no columns
+        table = pd.DataFrame(columns=SCORE_COLUMNS)
     approaches = sorted(set(table["approach"])) if approaches is None else list(approaches)
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
     written = {}
@@ -317,7 +323,7 @@ def write_metrics(rows: list[dict] | pd.DataFrame, metrics_dir: str | Path, appr
     return written
 
 
-def write_metrics_from_parts(parts_dir: str | Path = "results/parts", metrics_dir: str | Path = "metrics/models") -> dict:
+def write_metrics_from_parts(parts_dir: str | Path = "results/parts", metrics_dir: str | Path = "metrics/models"):
     """Rewrite every approach's metrics file from its results part, without rerunning its stage."""
     files = sorted(Path(parts_dir).glob("*.csv"))
     if not files:
