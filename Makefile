@@ -16,7 +16,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # paths still follow the CPU, so another CPU may still move the CNN and MLP scores.
 export OPENBLAS_CORETYPE := Sandybridge
 
-.PHONY: help setup data repro book readme test test-fast lock clean check-data
+.PHONY: help setup data repro book readme test test-fast lock clean check-data plots-template
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ book: $(STAMP)  ## rebuild only the book from the executed notebooks
 
 readme: $(STAMP)  ## regenerate README.md's result numbers from results/ and metrics/
 	$(BIN)/python -m genrelab.report.readme
+
+plots-template:  ## rebuild dvc_plots/template.html (dvc plots show, offline) from the pinned npm packages (needs npm)
+	$(PYTHON) dvc_plots/build_template.py
 
 check-data: $(STAMP)  ## regenerate the demo corpus and fail if data.dvc would change
 	$(BIN)/python -m genrelab.data.datacheck data.dvc

@@ -6,6 +6,7 @@ the models are cheap, but every stage, the results table and the book are real.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -106,8 +107,21 @@ def test_grouped_protocols_never_test_a_training_track(built_project):
 
 def test_metrics_are_listed_by_dvc(built_project):
     out = run([str(BIN / "dvc"), "metrics", "show", "--json"], built_project).stdout
-    for name in ("prepare.json", "features.json", "audio_models.json", "spectrograms.json", "image_models.json", "cnn.json"):
+    for name in ("prepare.json", "features.json", "spectrograms.json", "models/audio_features.json",
+                 "models/spectrogram_hog.json", "models/cnn_scratch.json", "models/musicnn_embeddings.json"):
         assert name in out
+
+
+def test_model_metrics_are_the_selected_entries_and_fit_a_terminal(built_project):
+    from genrelab.evaluation.results import read_scores
+
+    scores = read_scores(built_project / "results/scores.csv")
+    shown = run([str(BIN / "dvc"), "metrics", "show", "metrics/models"], built_project).stdout.splitlines()
+    assert len(shown) == 1 + scores["approach"].nunique() and max(map(len, shown)) < 200, "\n".join(shown)
+    metrics = json.loads((built_project / "metrics/models/audio_features.json").read_text())
+    picked = scores[scores["selected"] & (scores["approach"] == "audio_features") & scores["level"].isin(["track", "clip"])]
+    assert {r.protocol: r.accuracy for r in picked.itertuples()} == pytest.approx(
+        {p: metrics[p]["acc"] for p in picked["protocol"]}, abs=5e-5)
 
 
 def test_a_later_stage_param_does_not_rerun_prepare(built_project):

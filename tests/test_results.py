@@ -69,9 +69,9 @@ def test_parts_collect_and_metrics(tmp_path):
     assert list(table.columns) == SCORE_COLUMNS
     assert list(table["approach"]) == ["a", "a", "b"] and list(table["model"][:2]) == ["m1", "m2"]
     assert pd.read_csv(tmp_path / "scores.csv").shape == (3, len(SCORE_COLUMNS))
-    metrics = write_metrics(table, tmp_path / "m.json")
-    assert json.loads((tmp_path / "m.json").read_text()) == metrics
-    assert metrics["track_grouped"]["clip"]["m2"]["accuracy"] == 0.7
+    metrics = write_metrics(table, tmp_path / "metrics")
+    assert {approach: json.loads((tmp_path / "metrics" / f"{approach}.json").read_text()) for approach in "ab"} == metrics
+    assert metrics["a"] == {"candidates": 2}  # rows without selection scores: nothing selected, only the count
     with pytest.raises(DataError, match="no result parts"):
         collect_scores(tmp_path / "empty", tmp_path / "x.csv")
 
@@ -134,3 +134,58 @@ def test_selection_per_approach_and_protocol():
     selected = mark_selected(table.reset_index(drop=True))
     picked = selected[selected["selected"]][["approach", "protocol", "model"]].values.tolist()
     assert sorted(picked) == [["a", "p", "a"], ["a", "q", "a"], ["other", "p", "c"]]
+
+
+DEMO_APPROACHES = ["audio_features", "spectrogram_pixels", "spectrogram_hog", "spectrogram_shelf", "cnn_scratch",
+                   "cnn_transfer", "musicnn_embeddings", "musicnn_finetune"]  # fmt: skip
+DEMO_PROTOCOLS = ["random_segment", "track_grouped", "artist_grouped"]
+
+
+def _demo_results() -> pd.DataFrame:
+    """A results table shaped like the demo run's: every approach, protocol, level and a few models,
+    with the test accuracy high where the selection score is low (so selecting by test would show)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for approach in DEMO_APPROACHES:
+        for protocol in DEMO_PROTOCOLS:
+            for model in ("m1", "m2", "a-long-model-name[with=options]"):
+                for level in ("segment", "track", "clip"):
+                    select = float(rng.uniform(0.3, 0.99))
+                    rows.append({"approach": approach, "model": model, "protocol": protocol, "level": level,
+                                 "accuracy": 1.0 - select / 3, "select_score": select,
+                                 "select_std": float(rng.uniform(0, 0.05))})  # fmt: skip
+    return mark_selected(pd.DataFrame(rows).reindex(columns=SCORE_COLUMNS))
+
+
+def test_metrics_hold_the_selected_track_level_entries_only(tmp_path):
+    table = _demo_results()
+    metrics = write_metrics(table, tmp_path)
+    assert sorted(metrics) == sorted(DEMO_APPROACHES)
+    track = table[table["selected"] & table["level"].isin(["track", "clip"])]
+    for approach, figures in metrics.items():
+        assert json.loads((tmp_path / f"{approach}.json").read_text()) == figures
+        assert figures.pop("candidates") == 6  # 3 models x (track, clip)
+        expected = {r.protocol: {"acc": round(r.accuracy, 4), "select": round(r.select_score, 4)}
+                    for r in track[track["approach"] == approach].itertuples()}
+        assert figures == expected and len(expected) == len(DEMO_PROTOCOLS)
+    assert write_metrics(table.iloc[:0], tmp_path, approaches=["none"]) == {"none": {"candidates": 0}}
+
+
+def test_dvc_metrics_show_of_the_demo_metrics_fits_200_columns(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dvc = Path(sys.executable).parent / "dvc"
+    if not dvc.exists() and not shutil.which("dvc"):
+        pytest.skip("needs the dvc command")
+    write_metrics(_demo_results(), tmp_path / "metrics" / "models")
+    env = {**__import__("os").environ, "DVC_NO_ANALYTICS": "1"}
+    subprocess.run([str(dvc), "init", "--no-scm", "-q"], cwd=tmp_path, check=True, env=env)
+    out = subprocess.run([str(dvc), "metrics", "show", "-R", "metrics/models"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    lines = out.splitlines()
+    assert len(lines) == 1 + len(DEMO_APPROACHES)  # a header, then one row per approach
+    assert "artist_grouped.acc" in lines[0] and "artist_grouped.select" in lines[0]
+    assert max(map(len, lines)) < 200, "\n" + out

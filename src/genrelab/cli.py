@@ -95,6 +95,14 @@ def _cmd_scores(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from genrelab.evaluation.results import write_metrics_from_parts
+
+    written = write_metrics_from_parts(args.parts, args.out)
+    print(f"wrote the headline metrics of {len(written)} approaches from {args.parts} to {args.out}/")
+    return 0
+
+
 def _cmd_spectrograms(args: argparse.Namespace) -> int:
     from genrelab.config import load_params
     from genrelab.errors import AudioError
@@ -409,6 +417,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parts", type=Path, default=Path("results/parts"), help="folder of per-approach tables")
     p.add_argument("--out", type=Path, default=Path("results/scores.csv"), help="table to write")
     p.set_defaults(func=_cmd_scores)
+
+    p = sub.add_parser(
+        "metrics",
+        help="rewrite the model stages' DVC metrics (metrics/models/) from results/parts",
+        description="Write each approach's headline figures (its selected track-level entry under each "
+        "protocol) to metrics/models/<approach>.json from its results part, as its stage does, without "
+        "rerunning the stage.",
+    )
+    p.add_argument("--parts", type=Path, default=Path("results/parts"), help="folder of per-approach tables")
+    p.add_argument("--out", type=Path, default=Path("metrics/models"), help="folder of the metrics files")
+    p.set_defaults(func=_cmd_metrics)
 
     p = sub.add_parser(
         "spectrograms",

@@ -1,4 +1,4 @@
-"""The study's results table: scoring, confidence intervals, track aggregation, DVC metrics.
+"""The study's results table: scoring, confidence intervals, track aggregation, DVC metrics (headline figures).
 
 Each model stage writes its rows to ``results/parts/<approach>.csv``; the ``scores`` stage
 concatenates them into ``results/scores.csv``, the one table the book reads.
@@ -273,15 +273,59 @@ def write_curves(evaluation, curves_dir: str | Path) -> dict[tuple[str, str], Pa
     return paths
 
 
-def write_metrics(rows: list[dict] | pd.DataFrame, path: str | Path) -> dict:
-    """DVC metrics JSON: ``{protocol: {level: {model: {accuracy, macro_f1}}}}`` for ``dvc metrics show``."""
+METRICS_DIGITS = 4
+
+
+def headline_metrics(rows: list[dict] | pd.DataFrame) -> dict:
+    """The headline figures of one approach's results rows, for ``dvc metrics show``.
+
+    ``{protocol: {"acc": test accuracy, "select": select_score}, "candidates": n}``: under each
+    protocol, the approach's selected track-level entry (:func:`mark_selected`'s pick among the
+    track and clip rows, the rule that sets the parts' ``selected``), rounded to
+    :data:`METRICS_DIGITS` places; ``candidates`` counts the (model, level) pairs that competed for
+    it. A protocol without a selected entry (rows without selection scores) has no keys. Every
+    other figure stays in the results part.
+    """
     table = pd.DataFrame(rows)
+    if table.empty:
+        table = pd.DataFrame(columns=SCORE_COLUMNS)
+    # The parts' own rule, applied here too: a stage's fresh rows are not marked yet (score_row).
+    scores = {c: table[c] if c in table else np.nan for c in ("select_score", "select_std")}
+    table = mark_selected(table.assign(**scores))
+    table = table[table["level"].isin(SCOPES["track"])]
     metrics: dict = {}
-    for r in table.itertuples(index=False):
-        metrics.setdefault(r.protocol, {}).setdefault(r.level, {})[r.model] = {
-            "accuracy": round(float(r.accuracy), 4),
-            "macro_f1": round(float(r.macro_f1), 4),
-        }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    for r in table[table["selected"]].sort_values("protocol").itertuples(index=False):
+        metrics[r.protocol] = {"acc": round(float(r.accuracy), METRICS_DIGITS),
+                               "select": round(float(r.select_score), METRICS_DIGITS)}  # fmt: skip
+    metrics["candidates"] = int(table[["model", "level"]].drop_duplicates().shape[0])
     return metrics
+
+
+def write_metrics(rows: list[dict] | pd.DataFrame, metrics_dir: str | Path, approaches=None) -> dict[str, dict]:
+    """DVC metrics of a model stage: ``metrics_dir/<approach>.json`` (:func:`headline_metrics`) per approach.
+
+    One file per approach, every file with the same keys, so that ``dvc metrics show`` puts the
+    approaches in rows under shared columns (it makes one column per distinct key of all the files
+    it shows) and stays a terminal wide. ``approaches`` lists the files to write, an approach
+    without rows included (a DVC output must exist); by default the approaches of ``rows``.
+    Returns ``{approach: metrics}``.
+    """
+    table = pd.DataFrame(rows)
+    if table.empty:  # e.g. a stage whose approaches are all switched off: no rows, maybe no columns
+        table = pd.DataFrame(columns=SCORE_COLUMNS)
+    approaches = sorted(set(table["approach"])) if approaches is None else list(approaches)
+    Path(metrics_dir).mkdir(parents=True, exist_ok=True)
+    written = {}
+    for approach in approaches:
+        written[approach] = headline_metrics(table[table["approach"] == approach])
+        text = json.dumps(written[approach], indent=2, sort_keys=True) + "\n"
+        (Path(metrics_dir) / f"{approach}.json").write_text(text)
+    return written
+
+
+def write_metrics_from_parts(parts_dir: str | Path = "results/parts", metrics_dir: str | Path = "metrics/models"):
+    """Rewrite every approach's metrics file from its results part, without rerunning its stage."""
+    files = sorted(Path(parts_dir).glob("*.csv"))
+    if not files:
+        raise DataError(f"{parts_dir}: no result parts (*.csv). Run the model stages first (dvc repro).")
+    return {f.stem: write_metrics(read_scores(f), metrics_dir, approaches=[f.stem])[f.stem] for f in files}

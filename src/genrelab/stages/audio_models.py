@@ -16,7 +16,7 @@ APPROACH_AUDIO = "audio_features"
 
 def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: Path = Path("results/parts"),
                      predictions_dir: Path = Path("results/predictions"), models_dir: Path = MODELS / APPROACH_AUDIO,
-                     metrics_path: Path = METRICS / "audio_models.json", progress: bool = True) -> dict:
+                     metrics_dir: Path = METRICS / "models", progress: bool = True) -> dict:
     """Every audio-feature model under every protocol, per segment (and track) and per clip.
 
     Each fitted model is saved under ``models_dir`` (:func:`genrelab.models.load` restores it),
@@ -25,7 +25,8 @@ def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: 
     With ``audio_models.input: public`` the models run on the public GTZAN tables named by
     ``data.public_features_3s`` / ``data.public_features_30s`` instead of the extracted features,
     with splits made from those tables (artists and fault-filtered lists from ``data.gtzan_*``).
-    Returns ``{level: Evaluation}``; writes the approach's results part, predictions and metrics.
+    Returns ``{level: Evaluation}``; writes the approach's results part, predictions and metrics
+    (``metrics_dir/audio_features.json``: the headline figures).
     """
     from genrelab.approaches.audio_features import make_models
     from genrelab.evaluation.loop import evaluate
@@ -52,7 +53,7 @@ def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: 
     scores = pd.concat([e.scores for e in evaluations.values()], ignore_index=True)
     write_part(scores.to_dict("records"), APPROACH_AUDIO, parts_dir)
     write_predictions(pd.concat([e.predictions for e in evaluations.values()]), APPROACH_AUDIO, predictions_dir)
-    write_metrics(scores, metrics_path)
+    write_metrics(scores, metrics_dir, approaches=[APPROACH_AUDIO])
     return evaluations
 
 

@@ -13,8 +13,9 @@ CURVES = Path("results/curves")
 
 def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models_dir: Path = MODELS, curves_dir: Path = CURVES,
                   parts_dir: Path = Path("results/parts"), predictions_dir: Path = Path("results/predictions"),
-                  metrics_path: Path = METRICS / "cnn.json", progress: bool = True):
-    """The scratch and transfer CNNs under every protocol; writes models, learning curves and results."""
+                  metrics_dir: Path = METRICS / "models", progress: bool = True):
+    """The scratch and transfer CNNs under every protocol; writes models, learning curves, results and
+    the headline figures (``metrics_dir/<approach>.json``)."""
     from genrelab.approaches.cnn import run_cnn
     from genrelab.evaluation.results import write_curves, write_metrics, write_part, write_predictions
     from genrelab.features.spectrograms import load_segments
@@ -30,6 +31,5 @@ def run_cnn_stage(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, models
         write_part(evaluation.scores.to_dict("records"), approach, parts_dir)
         write_predictions(evaluation.predictions, approach, predictions_dir)
         write_curves(evaluation, curves_dir)
-    scores = run.scores
-    write_metrics(scores.assign(model=scores["approach"] + "/" + scores["model"]), metrics_path)
+    write_metrics(run.scores, metrics_dir, approaches=list(run.evaluations))
     return run

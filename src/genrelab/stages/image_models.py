@@ -13,9 +13,10 @@ from genrelab.stages.spectrograms import SPECTROGRAMS
 
 def run_image_models(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, parts_dir: Path = Path("results/parts"),
                      predictions_dir: Path = Path("results/predictions"), models_dir: Path = MODELS,
-                     metrics_path: Path = METRICS / "image_models.json", progress: bool = True) -> dict:
+                     metrics_dir: Path = METRICS / "models", progress: bool = True) -> dict:
     """The three spectrogram-as-image approaches under every protocol. Returns ``{approach: Evaluation}``;
-    each fitted model is saved under ``models_dir/<approach>/``."""
+    each fitted model is saved under ``models_dir/<approach>/``, the headline figures under
+    ``metrics_dir/<approach>.json``."""
     from genrelab.approaches.image_models import evaluate_image_models
     from genrelab.evaluation.results import write_metrics, write_part, write_predictions
     from genrelab.features.spectrograms import load_meta, load_segments
@@ -35,5 +36,5 @@ def run_image_models(params: dict, *, spectrograms_dir: Path = SPECTROGRAMS, par
         write_part(evaluation.scores.to_dict("records"), approach, parts_dir)
         write_predictions(evaluation.predictions, approach, predictions_dir)
     scores = pd.concat([e.scores for e in evaluations.values()], ignore_index=True)
-    write_metrics(scores.assign(model=scores["approach"] + "/" + scores["model"]), metrics_path)
+    write_metrics(scores, metrics_dir, approaches=list(evaluations))
     return evaluations

@@ -13,9 +13,10 @@ from genrelab.stages.embeddings import EMBEDDINGS
 
 def run_musicnn_stage(params: dict, *, embeddings_dir: Path = EMBEDDINGS, models_dir: Path = MODELS,
                       curves_dir: Path = Path("results/curves_musicnn"), parts_dir: Path = Path("results/parts"),
-                      predictions_dir: Path = Path("results/predictions"), metrics_path: Path = METRICS / "musicnn.json",
+                      predictions_dir: Path = Path("results/predictions"), metrics_dir: Path = METRICS / "models",
                       progress: bool = True) -> dict:
-    """Every musicnn model under every protocol; writes models, learning curves and results.
+    """Every musicnn model under every protocol; writes models, learning curves, results and the
+    headline figures (``metrics_dir/<approach>.json``).
 
     Returns :func:`genrelab.approaches.musicnn.run_musicnn`'s ``{approach: [Evaluation, ...]}``.
     """
@@ -45,6 +46,5 @@ def run_musicnn_stage(params: dict, *, embeddings_dir: Path = EMBEDDINGS, models
             write_curves(evaluation, curves_dir)
         scores.append(part)
     curves_dir.mkdir(parents=True, exist_ok=True)  # a DVC output even when fine-tuning is off
-    table = pd.concat(scores, ignore_index=True)
-    write_metrics(table.assign(model=table["approach"] + "/" + table["model"]), metrics_path)
+    write_metrics(pd.concat(scores, ignore_index=True), metrics_dir, approaches=list(runs))
     return runs
