@@ -114,3 +114,14 @@ def test_one_track_groups_are_held_out_stratified_by_genre():
     s = make_splits(m, protocols=["random_segment", "track_grouped"], test_fraction=0.25, seed=7)
     for protocol in ("random_segment", "track_grouped"):
         assert (s.groupby("genre")[protocol].apply(lambda x: (x == "test").sum()) == 5).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_genre_of_one_artist_stays_in_training(seed):
+    # As GTZAN's first ten blues clips (one artist): held out, no training track of its genre would remain.
+    m = manifest()
+    m.loc[m["genre"] == "g2", "artist"] = "the only one"
+    s = make_splits(m, protocols=["artist_grouped"], seed=seed)
+    assert (s.loc[s["genre"] == "g2", "artist_grouped"] == "train").all()
+    tested = s.loc[s["artist_grouped"] == "test", "genre"]
+    assert set(tested) == {"g0", "g1", "g3"}  # the others are still tested, stratified

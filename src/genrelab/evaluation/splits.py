@@ -139,8 +139,20 @@ def _artist_groups(tracks: pd.DataFrame) -> np.ndarray:
 def _held_out(tracks: pd.DataFrame, groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     """Hold out one fold of a stratified group k-fold: ``test`` for its tracks, ``train`` otherwise.
 
-    Deterministic for a given ``seed`` (shuffled folds, first fold held out).
+    Deterministic for a given ``seed`` (shuffled folds, first fold held out). A genre all of whose
+    tracks share one group (one artist, as GTZAN's first blues clips do) stays in training: held out,
+    it would be tested with no training example of its genre, a score no model can earn.
     """
+    genres = tracks["genre"].to_numpy(dtype=object)
+    groups_per_genre = pd.Series(groups).groupby(genres).nunique()
+    drawn = ~np.isin(genres, groups_per_genre.index[groups_per_genre < 2].to_numpy(dtype=object))
+    subset = np.full(len(tracks), "train", dtype=object)
+    subset[np.flatnonzero(drawn)] = _draw(tracks[drawn], groups[drawn], n_folds, seed)
+    return subset
+
+
+def _draw(tracks: pd.DataFrame, groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """:func:`_held_out`'s draw over the tracks of genres with two groups or more."""
     n_groups = len(set(groups))
     if n_groups < 2:
         raise DataError("only one group of tracks: a grouped split needs at least two (more artists or tracks).")
