@@ -31,7 +31,7 @@ def held_out_sources(styles: Mapping[str, str], test_fraction: float, seed: int)
 
     Each style with ``n >= 2`` sources holds out ``round(test_fraction * n)`` of them, at least one
     and at most ``n - 1``, the first in a stable seeded order (:func:`genrelab.evaluation.splits.unit_hash`
-    of seed and source id), so a rerun, or a corpus with more sources, holds out the same ones first.
+    of seed and source id), so a rerun holds out the same ones, whatever order the sources come in.
     A source alone in its style cannot be split within it: such sources are pooled into one stratum
     held out the same way.
     """
