@@ -129,13 +129,14 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
     verdicts, predictions = pd.DataFrame(verdicts), pd.concat(predictions, ignore_index=True)
     held_out_model = _saved(held_out_fit, shipped, "train_sources", columns, m)
     command_files, command = _command(held_out_model, table[test & main], data_dir, m, params["parallel"], progress)
-    held_out = _held_out(scores, verdicts, command, shipped)
+    held_out_model.features["held_out"] = _held_out(scores, verdicts, command, shipped)
     seconds = float(scores["excerpt_seconds"].min())
     general = generalisation(table[test], held_out_groups[shipped], seconds)
     styles = leave_one_style_out(table, X, features[shipped], main, seconds)
-    models.save(_saved(held_out_fit, shipped, "train_sources", columns, m, held_out), models_dir / "held_out_model.joblib")
+    models.save(held_out_model, models_dir / "held_out_model.joblib")
     everything = features[shipped]().fit(X[main], table.loc[main, "group"].to_numpy(dtype=object))
-    models.save(_saved(everything, shipped, "all_sources", columns, m, held_out), models_dir / "model.joblib")
+    models.save(_saved(everything, shipped, "all_sources", columns, m, held_out_model.features["held_out"]),
+                models_dir / "model.joblib")
     skipped = pd.read_csv(data_dir / "skipped.csv", keep_default_na=False)
     results_dir.mkdir(parents=True, exist_ok=True)
     scores.to_csv(results_dir / "quality_scores.csv", index=False)
@@ -149,8 +150,9 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
                 "selection": {"rule": SELECTION_RULE, "cv_folds": int(selection["cv_folds"].iloc[0]),
                               "cv_macro_f1": dict(zip(selection["model"], selection["cv_macro_f1"].round(4))),
                               "cv_std": dict(zip(selection["model"], selection["cv_std"].round(4)))},
-                "held_out_fit": "models/quality/held_out_model.joblib: fitted on the training sources only; every "
-                                "held-out figure is its (or its peers') own; model.joblib is it refitted on every source",
+                "fits": {"held_out_model.joblib": "fitted on the training sources only: the held-out figures, "
+                                                  "the command's included, are its own",
+                         "model.joblib": "the same model refitted on every source: what genrelab quality loads"},
                 "files": int(table["file"].nunique()), "excerpts": int(len(table)),
                 "test_excerpts": int((test & main).sum()),
                 "held_out_sources": table.loc[test].groupby("style")["source_id"].nunique().to_dict(),
@@ -260,7 +262,7 @@ def _held_out(scores: pd.DataFrame, verdicts: pd.DataFrame, command: pd.DataFram
 
 def _saved(estimator, name: str, protocol: str, columns: list[str], m: dict, held_out: dict | None = None):
     """Model ``name`` fitted on ``protocol``'s sources (``train_sources`` or ``all_sources``) as the
-    command loads it, with the held-out figures of its train-only fit."""
+    command loads it, with the held-out figures of its train-only fit (:func:`_held_out`) once known."""
     from genrelab.models import SavedModel
 
     return SavedModel(estimator, approach="quality", model=name, protocol=protocol, level="excerpt",
