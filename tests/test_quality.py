@@ -7,12 +7,14 @@ import io
 
 import mutagen
 import numpy as np
+import pandas as pd
 import pytest
 
 from genrelab.data.demo.render import render_track
 from genrelab.errors import AudioError, DataError
 from genrelab.quality import codecs, spectral
 from genrelab.quality.conditions import LAME_LOWPASS_KHZ, QUALITY_ORDER, apply, parse
+from genrelab.quality.evaluation import macro_f1
 
 SR = 44100
 
@@ -226,9 +228,54 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
     assert study.styles["files"].iloc[-1] == 24  # every LAME file of both styles, each scored when its style is out
     saved = models.load(tmp_path / "models" / "model.joblib")
     X = study.table[study.feature_columns].to_numpy(dtype=float)
-    assert saved.model == study.shipped and len(saved.predict(X[:3])) == 3
-    assert json.loads((tmp_path / "m.json").read_text())["shipped"] == study.shipped
-    assert (tmp_path / "results" / "quality_scores.csv").is_file()
+    assert saved.model == study.shipped and len(saved.predict(X[:3])) == 3 and saved.protocol == "all_sources"
+    train_only = models.load(tmp_path / "models" / "held_out_model.joblib")
+    assert (train_only.model, train_only.protocol) == (study.shipped, "train_sources")
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["shipped"] == study.shipped and metrics["held_out_sources"] == {"thrash": 1, "waltz": 1}
+    # the choice: CV over the 2 training sources, feature models only, recorded beside the held-out scores
+    assert set(study.selection["model"]) == {"rule", "lightgbm"} and (study.selection["cv_folds"] == 2).all()
+    assert study.selection.loc[study.selection["selected"], "model"].tolist() == [study.shipped]
+    written = pd.read_csv(tmp_path / "results" / "quality_scores.csv")
+    chosen = written[written["selected"]]
+    assert set(chosen["model"]) == {study.shipped} and set(chosen["target"]) == {"group"}
+    assert written.loc[written["input"] != "features", "cv_macro_f1"].isna().all()
+    # the command itself on the 12 held-out LAME files, with the fit that never saw them
+    assert len(study.command_files) == 12 and set(study.command_files["source_id"]) == held_out
+    command = study.command.set_index("measure")
+    assert command.loc["right verdict", "rows"] == 12 and command.loc["fake lossless caught", "rows"] == 2
+    assert command.loc["genuine accused", "rows"] == 8  # flac, limiter>flac, lame:cbr128, lame:cbr320 of 2 sources
+    right = (study.command_files["verdict"] == study.command_files["truth"]).mean()
+    assert command.loc["right verdict", "value"] == pytest.approx(right)
+    assert (command["low"] <= command["value"]).all() and (command["value"] <= command["high"]).all()
+    assert (tmp_path / "results" / "quality_command.csv").is_file()
+
+    # Blind to the held-out labels: permute them among the held-out files, choosing a permutation under
+    # which the old rule (best held-out macro-F1) would ship another model; the choice must not move.
+    files = pd.read_csv(tmp_path / "q" / "files.csv", keep_default_na=False, dtype={"probe": bool, "transcoded": bool})
+    labels = ["nominal", "effective", "group"]
+    held = files.index[(files["split"] == "test") & ~files["probe"]]
+    group = study.predictions[(study.predictions["target"] == "group")
+                              & study.predictions["model"].isin(study.selection["model"])]  # fmt: skip
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        permuted = files.loc[held, labels].iloc[rng.permutation(len(held))].set_axis(held)
+        truth = group["file"].map(permuted.set_index(files.loc[held, "file"])["group"])
+        held_out_f1 = {name: macro_f1(truth[part.index], part["predicted"]) for name, part in group.groupby("model")}
+        if max(held_out_f1, key=lambda n: (held_out_f1[n], n)) != study.shipped:
+            break
+    else:
+        pytest.fail("no permutation of the held-out labels would change a choice made on them: the test proves nothing")
+    files.loc[held, labels] = permuted
+    files.to_csv(tmp_path / "q" / "files.csv", index=False)
+    blind = run_quality_models(params, data_dir=tmp_path / "q", models_dir=tmp_path / "models2",
+                               results_dir=tmp_path / "results2", metrics_path=tmp_path / "m2.json", progress=False)  # fmt: skip
+    assert blind.shipped == study.shipped
+    pd.testing.assert_frame_equal(blind.selection, study.selection)
+    before, after = (s.loc[s["target"] == "group"].set_index("model")["macro_f1"] for s in (study.scores, blind.scores))
+    assert not np.allclose(before.sort_index(), after.sort_index())  # the held-out scores did see the permutation
+    candidates = after[after.index.isin(study.selection["model"])]
+    assert max(candidates.index, key=lambda n: (candidates[n], n)) != blind.shipped  # what the old rule would ship
 
 
 def test_the_params_schema_names_the_demo_styles_and_the_default_chains_parse():
@@ -282,3 +329,53 @@ def test_pictures_pool_the_spectrogram_and_the_mask_hides_bands_only_while_train
     hidden = (masked[..., 0] == 0).all(axis=1)  # (8, 64): a band hidden over the whole picture
     assert (hidden.sum(axis=1) <= 12).all() and hidden.any() and ((masked == 0) | (masked == 1)).all()
     assert np.array_equal(np.asarray(FrequencyMask(12)(x, training=False)), x)
+
+
+def test_every_style_holds_out_its_share_of_sources_in_a_stable_order():
+    from genrelab.quality.evaluation import held_out_sources
+
+    styles = {f"{style}.{k:03d}": style for style in ("dub", "chiptune", "techno") for k in range(5)}
+    held = held_out_sources(styles, 0.3, seed=42)
+    assert sorted(s.split(".")[0] for s in held) == ["chiptune"] * 2 + ["dub"] * 2 + ["techno"] * 2  # round(1.5) each
+    assert held_out_sources(dict(reversed(styles.items())), 0.3, seed=42) == held  # not the order they come in
+    assert held != held_out_sources(styles, 0.3, seed=1)
+    few = held_out_sources({"dub.000": "dub", "dub.001": "dub", "techno.000": "techno", "techno.001": "techno"}, 0.1, 42)
+    assert sorted(s.split(".")[0] for s in few) == ["dub", "techno"]  # at least one of each, never all
+    singles = {"waltz.000": "waltz", "thrash.000": "thrash"}  # one source a style: pooled into one stratum
+    assert len(held_out_sources(singles, 0.5, 42)) == 1 and held_out_sources({"dub.000": "dub"}, 0.3, 42) == set()
+
+
+def test_intervals_of_shares_count_sources_and_a_perfect_score_gets_a_one_sided_bound():
+    from scipy.stats import binomtest
+
+    from genrelab.quality.evaluation import clopper_pearson, source_share
+
+    exact = binomtest(7, 15).proportion_ci(method="exact")
+    assert clopper_pearson(7, 15) == pytest.approx((exact.low, exact.high))
+    assert clopper_pearson(0, 15) == pytest.approx((0.0, 1 - 0.05 ** (1 / 15)))  # 0/15: below 18 %, not 0
+    assert clopper_pearson(15, 15) == pytest.approx((0.05 ** (1 / 15), 1.0))
+    # 60 files right out of 60, from 15 sources: the bound is that of 15 trials, not of 60
+    perfect = source_share(np.ones(60, bool), np.repeat(np.arange(15), 4))
+    assert perfect["value"] == 1.0 and perfect["sources"] == 15 and perfect["low"] == pytest.approx(0.05 ** (1 / 15))
+    assert perfect["high"] == 1.0 and perfect["low"] < 0.05 ** (1 / 60)
+    half = source_share(np.array([1, 1, 0, 0], bool), ["a", "a", "b", "b"])
+    assert (half["hits"], half["rows"], half["value"]) == (2, 4, 0.5) and half["low"] < 0.5 < half["high"]
+
+
+def test_the_right_verdict_of_a_file_follows_its_labels():
+    from genrelab.quality.evaluation import command_scores, true_verdict
+
+    chains = {"flac": "genuine", "limiter>flac": "genuine", "lame:cbr128>flac": "fake lossless",
+              "lame:cbr320>flac": "fake lossless", "lame:cbr128": "genuine", "lame:cbr128>lame:cbr320": "transcoded",
+              "lame:v2>lame:cbr320": "transcoded", "lame:cbr320>lame:cbr128": "genuine"}  # fmt: skip
+    labels = {chain: parse(chain) for chain in chains}
+    assert {c: true_verdict(p.nominal, p.effective, p.group) for c, p in labels.items()} == chains
+    files = pd.DataFrame([{"source_id": source, "nominal": p.nominal, "effective": p.effective, "group": p.group}
+                          for source in ("a", "b") for p in labels.values()])  # fmt: skip
+    said = [*chains.values(), *chains.values()]
+    said[0], said[1] = "undecidable", "fake lossless"  # source a: its flac undecided, its limiter>flac accused
+    scores = command_scores(files, said).set_index("measure")
+    assert scores.loc["right verdict", ["hits", "rows", "sources"]].tolist() == [14, 16, 2]
+    assert scores.loc["undecidable", "hits"] == 1 and scores.loc["genuine accused", ["hits", "rows"]].tolist() == [1, 8]
+    assert scores.loc["fake lossless caught", ["hits", "rows"]].tolist() == [2, 2]  # cbr320>flac is not a target
+    assert scores.loc["fake lossless caught", "low"] == pytest.approx(0.05 ** (1 / 2))

@@ -370,6 +370,7 @@ class QualityModels(Section):
     edge_db: PositiveFloat = 20.0  # the fall that makes a cut-off (genrelab.quality.spectral)
     jobs: Jobs = 2
     models: ModelMap = {"rule": {}, "svm_rbf": {"C": 10.0}, "lightgbm": {"n_estimators": 200}}  # on the features
+    cv_folds: Annotated[int, Field(ge=2)] = 3  # folds over the training sources that choose the model to ship
     pixels: ModelMap = {"logreg_l2": {"C": 0.01}}  # the pixels baseline, on Spek's picture
     cnn: QualityCnn = Field(default_factory=QualityCnn)  # trained with and without frequency masking
 

@@ -193,7 +193,7 @@ def segment_subsets(
     subset = per_track.reindex(track_ids).fillna("excluded").to_numpy(dtype=object)
     if protocol != "random_segment":
         return subset
-    draws = np.array([_unit_hash(seed, t, int(s)) for t, s in zip(track_ids, segments)])
+    draws = np.array([unit_hash(seed, t, int(s)) for t, s in zip(track_ids, segments)])
     known = subset != "excluded"
     return np.where(known, np.where(draws < test_fraction, "test", "train"), "excluded").astype(object)
 
@@ -225,7 +225,8 @@ def _check_protocol(splits: pd.DataFrame, protocol: str) -> None:
         )
 
 
-def _unit_hash(seed: int, track_id: str, segment: int) -> float:
-    """A number in [0, 1) that depends only on its arguments (not on Python's salted hash)."""
-    digest = hashlib.blake2b(f"{seed}|{track_id}|{segment}".encode(), digest_size=8).digest()
+def unit_hash(seed: int, *parts) -> float:
+    """A number in [0, 1) that depends only on ``seed`` and ``parts`` (their ``str``, joined by ``|``),
+    not on Python's salted hash: the study's one seeded draw (segments, held-out sources, excerpt offsets)."""
+    digest = hashlib.blake2b("|".join(map(str, (seed, *parts))).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64

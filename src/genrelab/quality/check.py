@@ -223,6 +223,8 @@ def model_summary(model) -> str:
     held_out = model.features.get("held_out", {})
     if not held_out:
         return f"model: quality / {model.model}"
-    return (f"model: quality / {model.model}; on the study's held-out sources: collision-group macro-F1 "
-            f"{held_out['group_macro_f1']:.0%}, fake lossless caught {held_out['fake_detection']:.0%}, genuine "
-            f"lossless accused {held_out['false_positive_rate']:.0%} (LAME only; other encoders: see the book)")  # fmt: skip
+    return (f"model: quality / {model.model}; on the study's held-out sources, fitted without them: collision-group "
+            f"macro-F1 {held_out['group_macro_f1']:.0%}, fake lossless caught {held_out['fake_detection']:.0%}, genuine "
+            f"lossless accused {held_out['false_positive_rate']:.0%}, this command's verdict right on "
+            f"{held_out['verdict_accuracy']:.0%} of files ({held_out['undecidable']:.0%} undecidable) "
+            "(LAME only; other encoders: see the book)")  # fmt: skip

@@ -11,7 +11,6 @@ derivative of a source carries the source's id, the group every split keeps on o
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from genrelab.data.demo.render import render_track
+from genrelab.evaluation.splits import unit_hash
 from genrelab.parallel import Failure, map_tracks
 from genrelab.quality import spectral
 from genrelab.quality.conditions import Condition, apply, parse
@@ -51,8 +51,7 @@ def excerpt_offsets(files: pd.DataFrame, lengths: Sequence[float], seed: int) ->
     rows = []
     for file, seconds in zip(files["file"], files["seconds"]):
         for length in lengths:
-            digest = hashlib.blake2b(f"{seed}|{file}|{length}".encode(), digest_size=8).digest()
-            share = int.from_bytes(digest, "big") / 2**64
+            share = unit_hash(seed, file, length)
             rows.append({"file": file, "excerpt_seconds": float(min(length, seconds)),
                          "offset_seconds": round(share * max(0.0, seconds - length), 3)})  # fmt: skip
     return pd.DataFrame(rows, columns=["file", "excerpt_seconds", "offset_seconds"])
@@ -72,8 +71,9 @@ def build_corpus(
     jobs: int = 1,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Render the sources, check their bandwidth, hold out ``test_fraction`` of them, and write every
-    condition of each kept source, and every probe of each held-out one.
+    """Render the sources, check their bandwidth, hold out ``test_fraction`` of each style's sources
+    (:func:`genrelab.quality.evaluation.held_out_sources`), and write every condition of each kept
+    source, and every probe of each held-out one.
 
     Returns
     -------
@@ -91,7 +91,7 @@ def build_corpus(
                            columns=["condition", "reason"])  # fmt: skip
     probed = [c for c in probed if not missing[c.name]]
     planned = [(style, index) for style in styles for index in range(sources_per_style)]
-    test = held_out_sources([_source_id(*p) for p in planned], test_fraction, seed)
+    test = held_out_sources({_source_id(*p): p[0] for p in planned}, test_fraction, seed)
     out_dir = Path(out_dir)
     work = [(out_dir, style, index, seconds, seed, parsed, probed if _source_id(style, index) in test else [],
              min_bandwidth_hz) for style, index in planned]  # fmt: skip

@@ -58,7 +58,7 @@ def plot_spectrogram(y: np.ndarray, sr: int, title: str, cutoff_hz: float | None
 
 def generalisation_table(general: pd.DataFrame) -> pd.DataFrame:
     """The generalisation tests as the chapter shows them: the share (%) with its 95 % interval."""
-    cells = [f"{100 * v:.0f} ({100 * lo:.0f}–{100 * hi:.0f})" for v, lo, hi in zip(general["value"], general["low"], general["high"])]
+    cells = _cells(general["value"], general["low"], general["high"])
     return pd.DataFrame({"test": general["test"], "condition": general["condition"], "files": general["files"],
                          "measure": general["measure"], "% (95 % CI)": cells,
                          "median cut-off (kHz)": general["cutoff_khz"].round(1)}).set_index(["test", "condition"])  # fmt: skip
@@ -79,3 +79,31 @@ def plot_generalisation(general: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("right collision group, or fake caught (%)")
     fig.tight_layout()
     return fig
+
+
+def _cells(value, low, high) -> list[str]:
+    return [f"{100 * v:.0f} ({100 * lo:.0f}–{100 * hi:.0f})" for v, lo, hi in zip(value, low, high)]
+
+
+def selection_table(selection: pd.DataFrame) -> pd.DataFrame:
+    """The feature models' cross-validated group macro-F1 (%) on the training sources, ± its spread over folds."""
+    return pd.DataFrame({"model": selection["model"],
+                         "CV macro-F1 (%) ± sd over folds": [f"{100 * m:.1f} ± {100 * s:.1f}"
+                                                            for m, s in zip(selection["cv_macro_f1"], selection["cv_std"])],
+                         "folds": selection["cv_folds"],
+                         "chosen": selection["selected"].map({True: "yes", False: ""})}).set_index("model")  # fmt: skip
+
+
+def command_table(command: pd.DataFrame) -> pd.DataFrame:
+    """The command's measures on held-out files: counts, and the share (%) with its 95 % interval over sources."""
+    return pd.DataFrame({"measure": command["measure"], "of": command["of"],
+                         "count": [f"{h} / {n}" for h, n in zip(command["hits"], command["rows"])],
+                         "sources": command["sources"],
+                         "% (95 % CI over sources)": _cells(command["value"], command["low"], command["high"])}
+                        ).set_index("measure")  # fmt: skip
+
+
+def styles_table(styles: pd.DataFrame) -> pd.DataFrame:
+    """Each left-out style's share (%) of right collision groups with its 95 % interval over sources."""
+    return styles.assign(**{"% right (95 % CI)": _cells(styles["value"], styles["low"], styles["high"])})[
+        ["style", "files", "sources", "% right (95 % CI)"]].set_index("style")  # fmt: skip

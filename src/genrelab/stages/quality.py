@@ -44,7 +44,9 @@ def run_quality_data(params: dict, *, out_dir: Path = QUALITY, metrics_path: Pat
     excerpts.to_csv(out_dir / "excerpts.csv", index=False)
     skipped.to_csv(out_dir / "skipped.csv", index=False)
     metrics = {"sources": int(len(sources)), "sources_excluded": int((sources["status"] != "ok").sum()),
-               "held_out": int((sources["split"] == "test").sum()), "files": int(len(files)),
+               "held_out": int((sources["split"] == "test").sum()),
+               "held_out_per_style": sources[sources["split"] == "test"].groupby("style").size().to_dict(),
+               "files": int(len(files)),
                "conditions": len(c["conditions"]), "probes": len(c["probes"]) - len(skipped),
                "probes_skipped": skipped["condition"].tolist(), "excerpts": int(len(excerpts))}  # fmt: skip
     write_json(metrics, metrics_path)
@@ -58,21 +60,32 @@ class QualityStudy:
     table: pd.DataFrame  # one row per excerpt: labels, source, split, probe flags, features
     feature_columns: list[str]
     test: np.ndarray  # bool per row: held out
-    scores: pd.DataFrame  # target, model, excerpt_seconds, n_files, balanced_accuracy(+CI), macro_f1(+CI)
+    scores: pd.DataFrame  # target, model, excerpt_seconds, n_files, balanced_accuracy(+CI), macro_f1(+CI), cv_*, selected
+    selection: pd.DataFrame  # the feature models' CV on the training sources (quality.evaluation.cross_validated)
     verdicts: pd.DataFrame  # model, excerpt_seconds: fake lossless caught, genuine lossless accused
     predictions: pd.DataFrame  # test rows: file, condition, excerpt_seconds, target, model, true, predicted
-    shipped: str  # the model saved for `genrelab quality`
-    generalisation: pd.DataFrame  # the shipped model beyond LAME at 44.1 kHz (quality.evaluation.generalisation)
-    styles: pd.DataFrame  # the shipped model on each style left out (quality.evaluation.leave_one_style_out)
+    shipped: str  # the model chosen by CV, saved for `genrelab quality`
+    command: pd.DataFrame  # `genrelab quality` on the held-out files (quality.evaluation.command_scores)
+    command_files: pd.DataFrame  # its verdict of each held-out file: file, condition, truth, verdict, detail
+    generalisation: pd.DataFrame  # the chosen model beyond LAME at 44.1 kHz (quality.evaluation.generalisation)
+    styles: pd.DataFrame  # the chosen model on each style left out (quality.evaluation.leave_one_style_out)
     skipped: pd.DataFrame  # condition, reason: probes whose encoder this machine lacks
 
 
 def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Path = MODELS,
                        results_dir: Path = RESULTS, metrics_path: Path = METRICS / "quality.json",
                        progress: bool = True) -> QualityStudy:  # fmt: skip
-    """Features of every excerpt, every model on held-out sources, the verdicts, the shipped model
-    and its generalisation tests."""
-    from genrelab.quality.evaluation import generalisation, leave_one_style_out, lossless_verdicts, score
+    """Features of every excerpt; the model to ship chosen by cross-validation over the training
+    sources; every model scored once on the held-out sources; the command's verdicts on the held-out
+    files; the generalisation tests; the shipped model.
+
+    Every held-out figure comes from fits on the training sources only. The chosen model's
+    train-only fit is saved as ``held_out_model.joblib`` (what the chapter's examples use); the
+    shipped ``model.joblib`` is the same model refitted on every source.
+    """
+    from genrelab import models
+    from genrelab.quality.evaluation import (cross_validated, generalisation, leave_one_style_out, lossless_verdicts,
+                                             score)  # fmt: skip
 
     m = params["quality"]["models"]
     table, columns, pictures = _feature_rows(data_dir, m, params["parallel"], progress)
@@ -81,17 +94,25 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
     X = table[columns].to_numpy(dtype=float)
     inputs = {"features": X, "band": pictures["band"], "spek": pictures["spek"].reshape(len(table), -1)}
     features = quality_models(m["models"], columns, m["seed"])
+    train, groups = ~test & main, table["source_id"].to_numpy(dtype=object)
+    # Chosen before any held-out row is scored, among the feature models only: `genrelab quality`
+    # computes features, so a picture model could not be shipped, and needs no CV.
+    selection = cross_validated(features, X[train], table.loc[train, "group"], groups[train], table.loc[train, "style"],
+                                table.loc[train, "excerpt_seconds"], m["cv_folds"], m["seed"])  # fmt: skip
+    shipped = str(selection.loc[selection["selected"], "model"].iloc[0])
     runs = [(target, name, "features", factory) for target in TARGETS for name, factory in features.items()
             if name != "rule" or target == "group"]  # the LAME table names groups, not settings
     runs += [("group", name, kind, factory) for name, (kind, factory) in picture_models(m).items()]
-    train, groups = ~test & main, table["source_id"].to_numpy(dtype=object)
     scores, verdicts, predictions, held_out_groups = [], [], [], {}
     for target, name, kind, factory in runs:
         y, A = table[target].to_numpy(dtype=object), inputs[kind]
         fit = {"groups": groups[train]} if kind == "band" else {}  # the CNN stops early on whole sources
-        predicted = factory().fit(A[train], y[train], **fit).predict(A[test])
+        estimator = factory().fit(A[train], y[train], **fit)
+        predicted = estimator.predict(A[test])
         if target == "group":
             held_out_groups[name] = predicted
+            if name == shipped and kind == "features":
+                held_out_fit = estimator
         predicted, rows = predicted[main[test]], table[test & main]
         for seconds, part in rows.groupby("excerpt_seconds"):
             at = (rows["excerpt_seconds"] == seconds).to_numpy()
@@ -102,29 +123,74 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
         predictions.append(pd.DataFrame({"file": rows["file"], "condition": rows["condition"],
                                          "excerpt_seconds": rows["excerpt_seconds"], "target": target, "model": name,
                                          "true": y[test & main], "predicted": predicted}))  # fmt: skip
-    scores, verdicts = pd.DataFrame(scores), pd.DataFrame(verdicts)
-    predictions = pd.concat(predictions, ignore_index=True)
-    shipped = _best_group_model(scores[scores["input"] == "features"])  # `genrelab quality` computes the features
+    cv = selection.drop(columns="cv_folds").assign(target="group", input="features")
+    scores = pd.DataFrame(scores).merge(cv, on=["target", "input", "model"], how="left")
+    scores["selected"] = scores["selected"].astype("boolean").fillna(False).astype(bool)
+    verdicts, predictions = pd.DataFrame(verdicts), pd.concat(predictions, ignore_index=True)
+    held_out_model = _saved(held_out_fit, shipped, "train_sources", columns, m)
+    command_files, command = _command(held_out_model, table[test & main], data_dir, m, params["parallel"], progress)
+    held_out_model.features["held_out"] = _held_out(scores, verdicts, command, shipped)
     seconds = float(scores["excerpt_seconds"].min())
     general = generalisation(table[test], held_out_groups[shipped], seconds)
-    styles = leave_one_style_out(table, X, quality_models(m["models"], columns, m["seed"])[shipped], main, seconds)
-    _ship(shipped, _held_out(scores, verdicts, shipped), table[main], X[main], columns, m, models_dir)
+    styles = leave_one_style_out(table, X, features[shipped], main, seconds)
+    models.save(held_out_model, models_dir / "held_out_model.joblib")
+    everything = features[shipped]().fit(X[main], table.loc[main, "group"].to_numpy(dtype=object))
+    models.save(_saved(everything, shipped, "all_sources", columns, m, held_out_model.features["held_out"]),
+                models_dir / "model.joblib")
     skipped = pd.read_csv(data_dir / "skipped.csv", keep_default_na=False)
     results_dir.mkdir(parents=True, exist_ok=True)
     scores.to_csv(results_dir / "quality_scores.csv", index=False)
     verdicts.to_csv(results_dir / "quality_verdicts.csv", index=False)
+    command.to_csv(results_dir / "quality_command.csv", index=False)
     general.to_csv(results_dir / "quality_generalisation.csv", index=False)
     styles.to_csv(results_dir / "quality_styles.csv", index=False)
     predictions.to_parquet(results_dir / "quality_predictions.parquet", index=False)
     best = scores[(scores["target"] == "group") & (scores["model"] == shipped)]
-    write_json({"shipped": shipped, "files": int(table["file"].nunique()), "excerpts": int(len(table)),
+    write_json({"shipped": shipped,
+                "selection": {"rule": SELECTION_RULE, "cv_folds": int(selection["cv_folds"].iloc[0]),
+                              "cv_macro_f1": dict(zip(selection["model"], selection["cv_macro_f1"].round(4))),
+                              "cv_std": dict(zip(selection["model"], selection["cv_std"].round(4)))},
+                "fits": {"held_out_model.joblib": "fitted on the training sources only: the held-out figures, "
+                                                  "the command's included, are its own",
+                         "model.joblib": "the same model refitted on every source: what genrelab quality loads"},
+                "files": int(table["file"].nunique()), "excerpts": int(len(table)),
                 "test_excerpts": int((test & main).sum()),
+                "held_out_sources": table.loc[test].groupby("style")["source_id"].nunique().to_dict(),
                 "group_macro_f1": {f"{s:g}s": round(v, 4) for s, v in zip(best["excerpt_seconds"], best["macro_f1"])},
                 "verdicts": verdicts[verdicts["model"] == shipped].round(4).to_dict("records"),
+                "command": {r.measure: {"hits": r.hits, "of": r.rows, "sources": r.sources, "value": round(r.value, 4),
+                                        "low": round(r.low, 4), "high": round(r.high, 4)} for r in command.itertuples()},
                 "generalisation": {f"{r.test} {r.condition}".strip(): round(r.value, 4) for r in general.itertuples()},
                 "style_left_out": round(float(styles["value"].iloc[-1]), 4),
                 "probes_skipped": skipped["condition"].tolist()}, metrics_path)  # fmt: skip
-    return QualityStudy(table, columns, test, scores, verdicts, predictions, shipped, general, styles, skipped)
+    return QualityStudy(table, columns, test, scores, selection, verdicts, predictions, shipped, command, command_files,
+                        general, styles, skipped)  # fmt: skip
+
+
+SELECTION_RULE = ("the feature model (the command computes features) of the best group macro-F1 by cross-validation "
+                  "grouped by source over the training sources only; ties: the smaller spread over folds, then the name")
+
+
+def _command(model, rows: pd.DataFrame, data_dir: Path, m: dict, parallel: dict,
+             progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """``genrelab quality``'s own path (header, its excerpts, the gates, the verdict) run with
+    ``model`` on the held-out files of ``rows``: each file's verdict, and their scores
+    (:func:`genrelab.quality.evaluation.command_scores`)."""
+    from genrelab.data import checks
+    from genrelab.parallel import configured
+    from genrelab.quality.check import check_files
+    from genrelab.quality.evaluation import command_scores, true_verdict
+    from genrelab.stages.common import refuse_failures
+
+    files = rows.drop_duplicates("file")[["file", "source_id", "style", "condition", "nominal", "effective", "group"]]
+    with configured(parallel):
+        reports, failures = check_files([data_dir / "files" / f for f in files["file"]], model, jobs=m["jobs"],
+                                        progress=progress)  # fmt: skip
+    refuse_failures([checks.failure(str(f.item[0]), f.error, "left out of the command's scores") for f in failures],
+                    "quality_models", data_dir / "files.csv")  # fmt: skip
+    files = files.assign(truth=[true_verdict(*r) for r in files[["nominal", "effective", "group"]].itertuples(index=False)],
+                         verdict=[r.verdict for r in reports], detail=[r.detail for r in reports])  # fmt: skip
+    return files.reset_index(drop=True), command_scores(files, files["verdict"])
 
 
 def _feature_rows(data_dir: Path, m: dict, parallel: dict, progress: bool) -> tuple[pd.DataFrame, list[str], dict]:
@@ -180,31 +246,26 @@ def picture_models(m: dict) -> dict:
                      "cnn_freqmask": ("band", lambda: QualityCNN(cnn, m["seed"]))}  # fmt: skip
 
 
-def _best_group_model(scores: pd.DataFrame) -> str:
-    """The group model of the best mean held-out macro-F1 over excerpt lengths; ties by name."""
-    group = scores[scores["target"] == "group"].groupby("model")["macro_f1"].mean()
-    return sorted(group.index, key=lambda n: (-group[n], n))[0]
-
-
-def _held_out(scores: pd.DataFrame, verdicts: pd.DataFrame, name: str) -> dict:
-    """What ``genrelab quality`` says of its model: the held-out figures at the shortest excerpts (its default)."""
+def _held_out(scores: pd.DataFrame, verdicts: pd.DataFrame, command: pd.DataFrame, name: str) -> dict:
+    """What ``genrelab quality`` says of its model: the held-out figures of its train-only fit, at the
+    shortest excerpts (its default), and the share of held-out files its verdict gets right."""
     seconds = scores["excerpt_seconds"].min()
     at = (scores["target"] == "group") & (scores["model"] == name) & (scores["excerpt_seconds"] == seconds)
     verdict = verdicts[(verdicts["model"] == name) & (verdicts["excerpt_seconds"] == seconds)].iloc[0]
+    measures = command.set_index("measure")["value"]
     return {"excerpt_seconds": float(seconds), "group_macro_f1": round(float(scores.loc[at, "macro_f1"].iloc[0]), 4),
             "fake_detection": round(float(verdict["fake_detection"]), 4),
-            "false_positive_rate": round(float(verdict["false_positive_rate"]), 4)}  # fmt: skip
+            "false_positive_rate": round(float(verdict["false_positive_rate"]), 4),
+            "verdict_accuracy": round(float(measures["right verdict"]), 4),
+            "undecidable": round(float(measures["undecidable"]), 4)}  # fmt: skip
 
 
-def _ship(name: str, held_out: dict, table: pd.DataFrame, X: np.ndarray, columns: list[str], m: dict,
-          models_dir: Path) -> None:  # fmt: skip
-    """Refit model ``name`` on every source and save it, with its held-out figures."""
-    from genrelab import models
+def _saved(estimator, name: str, protocol: str, columns: list[str], m: dict, held_out: dict | None = None):
+    """Model ``name`` fitted on ``protocol``'s sources (``train_sources`` or ``all_sources``) as the
+    command loads it, with the held-out figures of its train-only fit (:func:`_held_out`) once known."""
     from genrelab.models import SavedModel
 
-    estimator = quality_models(m["models"], columns, m["seed"])[name]().fit(X, table["group"].to_numpy(dtype=object))
-    saved = SavedModel(estimator, approach="quality", model=name, protocol="all_sources", level="excerpt",
-                       classes=[str(c) for c in estimator.classes_],
-                       features={"input": "quality features of an excerpt (genrelab.quality.excerpts)",
-                                 "columns": columns, "edge_db": m["edge_db"], "held_out": held_out})  # fmt: skip
-    models.save(saved, models_dir / "model.joblib")
+    return SavedModel(estimator, approach="quality", model=name, protocol=protocol, level="excerpt",
+                      classes=[str(c) for c in estimator.classes_],
+                      features={"input": "quality features of an excerpt (genrelab.quality.excerpts)",
+                                "columns": columns, "edge_db": m["edge_db"], "held_out": held_out or {}})  # fmt: skip
