@@ -16,6 +16,7 @@ from genrelab.report import readme
 # The committed files the README's blocks read (the card is DVC-cached: copied where present).
 SOURCES = ["results/public_gtzan_30s.csv", "results/scores.csv", "results/quality_scores.csv",
            "results/quality_verdicts.csv", "results/quality_generalisation.csv", "results/quality_styles.csv",
+           "results/quality_command.csv",
            "metrics/quality.json", "metrics/quality_data.json", "metrics/export.json",
            "models/predict/card.json"]  # fmt: skip
 

@@ -120,7 +120,10 @@ def quality(root: Path) -> str:
     Reads only the columns listed below, so new columns (or new files) of the quality stage leave it working.
     """
     data = _read_json(root, "metrics/quality_data.json", ["sources", "conditions", "held_out"])
-    ship = _read_json(root, "metrics/quality.json", ["shipped"])["shipped"]
+    q = _read_json(root, "metrics/quality.json", ["shipped", "selection"])
+    ship, chosen = q["shipped"], q["selection"]
+    command = _read_csv(root, "results/quality_command.csv", ["measure", "hits", "rows", "sources", "value", "low",
+                                                               "high"]).set_index("measure")  # fmt: skip
     scores = _read_csv(root, "results/quality_scores.csv", ["target", "model", "input", "excerpt_seconds",
                                                             "macro_f1", "macro_f1_low", "macro_f1_high"])  # fmt: skip
     verdicts = _read_csv(root, "results/quality_verdicts.csv", ["model", "excerpt_seconds", "fakes", "fakes_caught",
@@ -156,9 +159,13 @@ def quality(root: Path) -> str:
     rule_accused = int(first.loc["rule", "genuine_accused"])
     caught = "all" if mine["fakes_caught"] == mine["fakes"] else f"{mine['fakes_caught']} of the"
     accused = "none" if mine["genuine_accused"] == 0 else str(mine["genuine_accused"])
-    # With no false accusation the rate is only bounded: the 95 % Clopper-Pearson upper bound for 0 of n.
-    bound = (f"0/{mine['genuine']} bounds the false-positive rate below "
-             f"{_pct(1 - 0.025 ** (1 / mine['genuine']), 0)} % only; " if mine["genuine_accused"] == 0 else "")
+    cv = chosen["cv_macro_f1"]
+    others = ", ".join(f"{QUALITY_LABELS.get(k, k)} {_pct(v)} %" for k, v in cv.items() if k != ship)
+
+    def share(measure: str) -> str:  # a share of files, its exact 95 % interval over sources (one-sided if perfect)
+        r = command.loc[measure]
+        return (f"{int(r['hits'])} of {int(r['rows'])} ({_pct(r['value'], 0)} %, {_pct(r['low'], 0)}–"
+                f"{_pct(r['high'], 0)} % over {int(r['sources'])} sources)")
     beyond = general[(general["measure"] == "right collision group") & ~general["test"].str.contains("reference")]
     worst = styles[~pooled].sort_values("value", kind="stable").iloc[0]
     unseen = general[general["test"].str.startswith("unseen encoder")]
@@ -169,10 +176,16 @@ def quality(root: Path) -> str:
         some = [f"{h} of {n} `{c}`" for c, h, n in zip(part["condition"], hits, part["files"]) if h < n]
         return ", ".join(([f"every {', '.join(f'`{c}`' for c in every)} file"] if len(every) else []) + some)
 
-    lines += ["", f"The raw settings, which collide, reach {' / '.join(_pct(v) for v in raw['macro_f1'])} % ({label}). "
-              f"{label} caught {caught} {mine['fakes']} held-out fake lossless files (LAME at 256 kbps or less, or "
-              f"V2 or lower) and accused {accused} of the {mine['genuine']} genuine ones ({bound}the rule accused "
-              f"{rule_accused}). Beyond what it learned (chapter 9 has the table): "
+    lines += ["", f"{label} was chosen before any held-out file was scored: the best group macro-F1 in "
+              f"{chosen['cv_folds']}-fold cross-validation grouped by source over the training sources "
+              f"({_pct(cv[ship])} %; {others}). The raw settings, which collide, reach "
+              f"{' / '.join(_pct(v) for v in raw['macro_f1'])} % ({label}). Per excerpt, it caught {caught} "
+              f"{mine['fakes']} held-out fake lossless excerpts (LAME at 256 kbps or less, or V2 or lower) and accused "
+              f"{accused} of the {mine['genuine']} genuine ones (the rule accused {rule_accused}). The command as a "
+              f"whole (three excerpts, the header's claim, the `undecidable` gates), fitted on the training sources only, "
+              f"gives the right verdict for {share('right verdict')} held-out files; it catches "
+              f"{share('fake lossless caught')} fakes, accuses {share('genuine accused')} genuine files and leaves "
+              f"{share('undecidable')} undecided. Beyond what it learned (chapter 9 has the table): "
               + "; ".join(f"{r['test']}: {_pct(r['value'], 0)} %" for _, r in beyond.iterrows())
               + f"; each style left out: {_pct(styles[pooled]['value'].iloc[0], 0)} % pooled ({worst['style']} lowest, "
               f"{_pct(worst['value'], 0)} %). Of the encoders it never learned, it calls "
