@@ -356,3 +356,40 @@ def test_an_estimators_own_hold_out_scores_it_when_cv_is_off():
     assert row["select_by"] == "the early-stopping hold-out (whole training groups)"
     _, plain = _spy_run(X, y, rows, splits, "track_grouped", cv_folds=0)
     assert plain.scores["select_score"].isna().all() and (plain.scores["select_by"] == "").all()
+
+
+class StopsOnGiven(Spy):
+    """Validates itself like the CNNs; records the validation rows it was handed (row ids, column 0)."""
+
+    def fit(self, X, y, validation_rows=None):
+        super().fit(X, y)
+        held = np.arange(3) if validation_rows is None else np.asarray(validation_rows)
+        FITS["handed"].append(X[held, 0].astype(int))
+        self.validation_rows_ = held
+        self.validation_proba_ = np.full((len(held), len(self.classes_)), 1 / len(self.classes_))
+        return self
+
+
+def test_an_official_split_stops_a_self_validating_estimator_in_one_fit():
+    X, y, rows, splits = _corpus()
+    clip_X, clip_y, clip_rows = _clips(X, y, rows)
+    splits["fault_filtered"] = np.array(["train", "valid", "test"], dtype=object)[np.arange(len(splits)) % 3]
+    fits, result = _spy_run(clip_X, clip_y, clip_rows, splits, "fault_filtered", level="clip", factory=StopsOnGiven)
+    subset = splits.set_index("track_id")["fault_filtered"].reindex(clip_rows["track_id"]).to_numpy()
+    assert len(fits) == 1  # no separate selection fit: early stopping on `valid` is the selection score
+    assert sorted(subset[fits[0]]) == sorted(subset[subset != "test"])
+    assert set(subset[FITS["handed"][0]]) == {"valid"} and len(FITS["handed"][0]) == (subset == "valid").sum()
+    row = result.scores.iloc[0]
+    assert (row["select_by"], row["select_folds"]) == ("official validation split", 1)
+
+
+def test_a_small_training_set_gets_as_many_folds_as_it_has_groups():
+    # 4 genres x 3 tracks: under random_segment at clip level the training rows hold at most 3 tracks
+    # of a genre, fewer than the 5 folds a single validation fold is cut from.
+    X, y, rows, splits = _corpus(n_genres=4, tracks_per_genre=4)
+    clip_X, clip_y, clip_rows = _clips(X, y, rows)
+    _, result = _spy_run(clip_X, clip_y, clip_rows, splits, "random_segment", level="clip", cv_folds=1)
+    most = pd.Series(clip_y[np.isin(clip_rows["track_id"], splits.loc[splits["random_segment"] != "test", "track_id"])]
+                     ).value_counts().max()  # fmt: skip
+    assert most == 3
+    assert result.scores.iloc[0]["select_by"] == "one validation fold (a third of the training rows, ungrouped)"

@@ -93,8 +93,8 @@ def test_the_quality_block_reads_only_the_columns_it_needs(copied):
     path = copied / "results/quality_scores.csv"
     before = readme.quality(copied)
     rows = pd.read_csv(path)
-    rows.insert(3, "cv_macro_f1", 0.5)  # columns the quality stage may add change nothing
-    rows["selected"] = rows["model"] == "lightgbm"
+    rows.insert(3, "a_future_column", 0.5)  # columns the quality stage may add change nothing
+    rows["selected"] = ~rows["selected"]  # the shipped model is named by metrics/quality.json, not this column
     rows.to_csv(path, index=False)
     assert readme.quality(copied) == before
 

@@ -583,11 +583,12 @@ def history_table(table: pd.DataFrame) -> pd.DataFrame:
 class KerasClassifier(ProbabilityClassifier):
     """The scikit-learn face of a Keras network, so the one evaluation loop can score it.
 
-    ``fit(X, y, groups)`` holds out whole groups of the training rows (:func:`validation_mask`)
-    for early stopping, trains, and keeps the learning curves in ``history_``
-    (:data:`HISTORY_COLUMNS`), the held-out positions in ``validation_rows_`` and their softmax
-    outputs in ``validation_proba_`` (the evaluation loop's selection score). ``predict_proba`` gives softmax outputs, columns in the order of
-    ``classes_``. :func:`genrelab.models.save` writes the network as ``.keras`` and the
+    ``fit(X, y, groups)`` holds out whole groups of the training rows (:func:`validation_mask`), or
+    the positions ``validation_rows`` (an official validation split) when given, for early stopping,
+    trains, and keeps the learning curves in ``history_`` (:data:`HISTORY_COLUMNS`), the held-out
+    positions in ``validation_rows_`` and their softmax outputs in ``validation_proba_`` (the
+    evaluation loop's selection score). ``predict_proba`` gives softmax outputs, columns in the order
+    of ``classes_``. :func:`genrelab.models.save` writes the network as ``.keras`` and the
     estimator's parameters beside it, so :func:`genrelab.models.load` restores the estimator.
 
     A subclass says how its input is made (``_inputs``), how it trains (``_train``), which share
@@ -605,11 +606,15 @@ class KerasClassifier(ProbabilityClassifier):
         self.params = params
         self.seed = seed
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, validation_rows=None):
         y = np.asarray(y, dtype=object)
         self.classes_ = np.unique(y)
         codes = np.searchsorted(self.classes_, y)
-        held = validation_mask(y, groups, self._valid_fraction(), self.seed)
+        if validation_rows is None:
+            held = validation_mask(y, groups, self._valid_fraction(), self.seed)
+        else:  # an official validation split (genrelab.evaluation.loop) stops the training instead
+            held = np.zeros(len(y), dtype=bool)
+            held[validation_rows] = True
         x = self._inputs(X)
         self.model_, self.history_ = self._train(x[~held], codes[~held], x[held], codes[held])
         # The held-out rows score the network for selection (genrelab.evaluation.loop): inside the training data.

@@ -313,7 +313,9 @@ def _subsets(splits, rows, protocol, level, split_seed, test_fraction) -> np.nda
     return segment_subsets(splits, track_ids, segments, protocol, seed=split_seed, test_fraction=test_fraction)
 
 
+OFFICIAL_SPLIT = "official validation split"
 ONE_FOLD_OF = 5  # cv_folds = 1: one fold of a 5-fold split, a fifth of the training groups validates
+FRACTIONS = {2: "half", 3: "a third", 4: "a quarter", 5: "a fifth"}
 UNITS = {"random_segment": "segments", "track_grouped": "tracks, duplicates kept together", "artist_grouped": "artists"}
 
 
@@ -331,14 +333,20 @@ def selection_folds(subsets, y, groups, n_folds: int, seed: int, protocol: str =
     A protocol with an official validation split (``valid`` rows: ``fault_filtered``, ``fma_official``)
     uses it whatever ``n_folds`` says: fit on ``train``, score ``valid``. Otherwise grouped protocols use
     :class:`~sklearn.model_selection.StratifiedGroupKFold` over ``groups`` and ``random_segment``
-    StratifiedKFold. Returns ``([(fit, validation) positions into the training rows], description)``.
+    StratifiedKFold, with no more folds than the training rows have groups (ungrouped: rows of the
+    largest genre), which the description states. Returns ``([(fit, validation) positions into the
+    training rows], description)``.
     """
     subsets = np.asarray(subsets, dtype=object)
     if (subsets == "valid").any():
-        return [(np.flatnonzero(subsets == "train"), np.flatnonzero(subsets == "valid"))], "official validation split"
+        return [(np.flatnonzero(subsets == "train"), np.flatnonzero(subsets == "valid"))], OFFICIAL_SPLIT
     if n_folds == 0:
         return [], ""
-    splitter_folds = ONE_FOLD_OF if n_folds == 1 else n_folds
+    # A small training set caps the folds: each needs a group (or, ungrouped, a row of the largest genre).
+    most = len(set(groups)) if groups is not None else int(np.unique(y, return_counts=True)[1].max())
+    splitter_folds = min(ONE_FOLD_OF if n_folds == 1 else n_folds, most)
+    if splitter_folds < 2:
+        raise DataError(f"the training rows hold {most} group(s): too few for selection folds. Use more tracks.")
     if groups is None:
         splitter = StratifiedKFold(n_splits=splitter_folds, shuffle=True, random_state=seed)
         unit = "rows, ungrouped"
@@ -348,16 +356,24 @@ def selection_folds(subsets, y, groups, n_folds: int, seed: int, protocol: str =
     # The splitters only count X's rows: a placeholder spares a copy of the training features.
     folds = list(splitter.split(np.zeros((len(y), 1), dtype=np.int8), y, groups))
     if n_folds == 1:
-        return folds[:1], f"one validation fold (a fifth of the training {unit})"
-    return folds, f"{n_folds}-fold CV grouped by {unit}" if groups is not None else f"{n_folds}-fold CV ({unit})"
+        return folds[:1], f"one validation fold ({FRACTIONS.get(splitter_folds, f'1/{splitter_folds}')} of the training {unit})"
+    k = splitter_folds
+    return folds, f"{k}-fold CV grouped by {unit}" if groups is not None else f"{k}-fold CV ({unit})"
 
 
-def fit_with_groups(estimator: BaseEstimator, X, y, groups) -> BaseEstimator:
+def fit_with_groups(estimator: BaseEstimator, X, y, groups, validation_rows=None) -> BaseEstimator:
     """Fit, handing the CV groups (``None`` for random_segment) to a search or to an estimator
-    that takes them, so its inner splits are grouped like the protocol."""
+    that takes them, so its inner splits are grouped like the protocol, and ``validation_rows``
+    (positions into ``X``) to an estimator that validates itself (:func:`validates_itself`)."""
+    extra = {"validation_rows": validation_rows} if validation_rows is not None else {}
     if isinstance(estimator, SEARCHES) or "groups" in inspect.signature(estimator.fit).parameters:
-        return estimator.fit(X, y, groups=groups)
-    return estimator.fit(X, y)
+        return estimator.fit(X, y, groups=groups, **extra)
+    return estimator.fit(X, y, **extra)
+
+
+def validates_itself(estimator: BaseEstimator) -> bool:
+    """Whether ``fit`` holds out rows of its own (the CNNs' early stopping) and takes ``validation_rows``."""
+    return "validation_rows" in inspect.signature(estimator.fit).parameters
 
 
 def _run(name, factory, protocol, level, X, y, rows, train, test, groups, selection, labels):
@@ -373,16 +389,20 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, select
     folds, selected_by = selection
     track_ids = rows["track_id"].to_numpy(dtype=object)
     fold_scores = []
+    estimator = factory()
+    validation_rows = None
+    if validates_itself(estimator) and selected_by == OFFICIAL_SPLIT:
+        # Early stopping on the official validation split is the selection fold: one fit, not two.
+        validation_rows, folds = folds[0][1], []
     for fit_idx, val_idx in folds:
         rows_fit, rows_val = train[fit_idx], train[val_idx]
         model = fit_with_groups(factory(), X[rows_fit], y[rows_fit], None if groups is None else groups[fit_idx])
         fold_scores.append(_validation_scores(model.predict_proba(X[rows_val]), model.classes_, y[rows_val],
                                               track_ids[rows_val], level))  # fmt: skip
 
-    estimator = factory()
     X_train = X[train]  # one copy, for the fit and the training accuracy
     start = time.perf_counter()
-    fit_with_groups(estimator, X_train, y[train], groups)
+    fit_with_groups(estimator, X_train, y[train], groups, validation_rows)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     proba = estimator.predict_proba(X[test])
@@ -395,7 +415,8 @@ def _run(name, factory, protocol, level, X, y, rows, train, test, groups, select
         rows_val = train[estimator.validation_rows_]
         fold_scores.append(_validation_scores(estimator.validation_proba_, classes, y[rows_val], track_ids[rows_val],
                                               level))  # fmt: skip
-        selected_by = f"the early-stopping hold-out ({'random training rows' if groups is None else 'whole training groups'})"
+        if validation_rows is None:
+            selected_by = f"the early-stopping hold-out ({'random training rows' if groups is None else 'whole training groups'})"
 
     test_tracks = track_ids[test]
     segments = rows["segment"].to_numpy(dtype=int)[test] if level == "segment" else np.full(len(test), -1)
