@@ -67,5 +67,6 @@ lock:  ## re-resolve requirements.in into requirements.lock (needs network)
 	.lock-venv/bin/pip install --quiet -r requirements.in
 	.lock-venv/bin/pip freeze --exclude-editable > requirements.lock && rm -rf .lock-venv
 
-clean:  ## remove generated outputs (keeps .venv, data/raw and the DVC cache)
-	rm -rf data/interim data/features data/spectrograms results metrics models book/_build book/chapters book/_generated
+clean:  ## remove generated outputs (keeps .venv, data/raw, the DVC cache and the committed results/ and metrics/)
+	rm -rf data/interim data/features data/spectrograms book/_build book/chapters book/_generated
+	git clean -fdXq results metrics models  # ignored files only: the tracked baselines stay

@@ -393,3 +393,10 @@ def test_a_small_training_set_gets_as_many_folds_as_it_has_groups():
                      ).value_counts().max()  # fmt: skip
     assert most == 3
     assert result.scores.iloc[0]["select_by"] == "one validation fold (a third of the training rows, ungrouped)"
+
+
+def test_a_small_grouped_clip_table_gets_as_many_folds_as_its_largest_genre_has_tracks():
+    X, y, rows, splits = _corpus(n_genres=4, tracks_per_genre=4)
+    clip_X, clip_y, clip_rows = _clips(X, y, rows)
+    _, result = _spy_run(clip_X, clip_y, clip_rows, splits, "track_grouped", level="clip", cv_folds=1)
+    assert result.scores.iloc[0]["select_by"] == "one validation fold (a third of the training tracks, duplicates kept together)"

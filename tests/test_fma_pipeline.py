@@ -38,7 +38,7 @@ def test_the_broken_clips_are_found_by_reading_and_counted(project, fixture):
     manifest = read_manifest(project / "data/interim/manifest.csv").set_index("track_id")
     assert sorted(manifest.index[manifest["status"] == "ok"]) == sorted(fixture.good)
     assert set(manifest.index[manifest["status"] == "excluded"]) == {fixture.empty, fixture.short}
-    metrics = json.loads((project / "metrics/prepare.json").read_text())
+    metrics = json.loads((project / "results/stages/prepare.json").read_text())
     assert (metrics["tracks_found"], metrics["tracks_used"], metrics["tracks_excluded"]) == (26, 24, 2)
     chapter = next((project / "book/_build/html").rglob("01-data.html")).read_text()
     assert f"fma_small/009/{fixture.empty}.mp3" in chapter and f"fma_small/009/{fixture.short}.mp3" in chapter

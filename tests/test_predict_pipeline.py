@@ -43,7 +43,7 @@ def test_export_ships_the_rules_choice_with_its_honest_score(built_project, card
     assert card["test"]["accuracy"] == pytest.approx(row["accuracy"]) and card["test"]["n_test"] == row["n_test"]
     assert card["refit"] and card["trained_on_tracks"] == len(pd.read_csv(built_project / "data/interim/splits.csv"))
     assert card["commit"] == {"sha": "unknown (no git commit here)", "dirty": None}  # the scratch copy has no commit
-    assert json.loads((built_project / "metrics/export.json").read_text())["model"] == card["model"]
+    assert json.loads((built_project / "results/stages/export.json").read_text())["model"] == card["model"]
 
 
 @pytest.mark.parametrize("approach", ["audio_features", "musicnn_embeddings", "musicnn_finetune", "cnn_scratch"])

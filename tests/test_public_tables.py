@@ -121,3 +121,24 @@ def test_the_public_table_run_saves_every_model(tmp_path):
         saved = load(model_path(tmp_path / "models", name, protocol, "clip"))
         assert (saved.approach, saved.features["input"]) == (APPROACH_PUBLIC, "public")
         np.testing.assert_array_equal(saved.predict_proba(features), detail.estimator.predict_proba(features))
+
+
+def test_without_the_table_the_committed_results_stay(tmp_path):
+    import yaml
+
+    from genrelab.config import load_params
+    from genrelab.stages.audio_models import PUBLIC_RESULTS, run_public_gtzan
+
+    params = load_params("params.yaml")
+    params["data"]["public_features_30s"] = str(tmp_path / "absent.csv")
+    out = tmp_path / "scores.csv"
+    out.write_text("model,accuracy\nlogreg_l2,0.7\n")
+    evaluation, message = run_public_gtzan(params, out=out, models_dir=tmp_path / "models", progress=False)
+    assert evaluation is None and "features_30_sec.csv" in message and "keeps the results" in message
+    assert out.read_text() == "model,accuracy\nlogreg_l2,0.7\n"
+    out.unlink()  # none to keep: an empty table with the results' columns, so readers still parse it
+    run_public_gtzan(params, out=out, models_dir=tmp_path / "models", progress=False)
+    assert pd.read_csv(out).empty and "accuracy" in pd.read_csv(out).columns
+    # DVC deletes a stage's outputs before running it unless they persist.
+    outs = yaml.safe_load(open("dvc.yaml"))["stages"]["audio_models"]["outs"]
+    assert {"cache": False, "persist": True} == next(o for o in outs if isinstance(o, dict) and str(PUBLIC_RESULTS) in o)[str(PUBLIC_RESULTS)]

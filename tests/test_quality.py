@@ -61,7 +61,7 @@ def test_the_data_stage_refuses_a_bad_chain_before_any_work(tmp_path):
     params = {"quality": section("quality", {"corpus": {"conditions": ["flac", "lame:cbr100"]}}),
               "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
     with pytest.raises(DataError, match="'lame:cbr100'.*valid argument"):
-        run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "m.json", progress=False)
+        run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "m.json", summary_path=tmp_path / "s.json", progress=False)
     assert not (tmp_path / "q").exists()
 
 
@@ -202,7 +202,7 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
                                              "models": {"jobs": 1, "cnn": {"epochs": 2, "filters": [4], "valid_fraction": 0.5},
                                                         "models": {"rule": {}, "lightgbm": {"n_estimators": 20}}}}),
               "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
-    data = run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "d.json", progress=False)
+    data = run_quality_data(params, out_dir=tmp_path / "q", metrics_path=tmp_path / "d.json", summary_path=tmp_path / "ds.json", progress=False)
     shine = codecs.missing_encoder("shine") is None  # libshine is in Debian's ffmpeg, not in the bundled one
     assert data["probes_skipped"] == ([] if shine else ["shine:128>flac"])
     probe_files = 2 * (2 + shine)  # for the 2 held-out sources only
@@ -210,7 +210,7 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
     assert (data["sources"], data["held_out"], data["files"]) == (4, 2, 24 + probe_files)
     assert data["excerpts"] == 24 + probe_files + (12 + probe_files)
     study = run_quality_models(params, data_dir=tmp_path / "q", models_dir=tmp_path / "models",
-                               results_dir=tmp_path / "results", metrics_path=tmp_path / "m.json", progress=False)  # fmt: skip
+                               results_dir=tmp_path / "results", metrics_path=tmp_path / "m.json", summary_path=tmp_path / "s.json", progress=False)  # fmt: skip
     held_out = set(study.table.loc[study.test, "source_id"])
     assert len(held_out) == 2 and not held_out & set(study.table.loc[~study.test, "source_id"])  # sources, not files
     assert set(study.scores["model"]) == {"rule", "lightgbm", "pixels_logreg_l2", "cnn", "cnn_freqmask"}
@@ -231,7 +231,7 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
     assert saved.model == study.shipped and len(saved.predict(X[:3])) == 3 and saved.protocol == "all_sources"
     train_only = models.load(tmp_path / "models" / "held_out_model.joblib")
     assert (train_only.model, train_only.protocol) == (study.shipped, "train_sources")
-    metrics = json.loads((tmp_path / "m.json").read_text())
+    metrics = json.loads((tmp_path / "s.json").read_text())
     assert metrics["shipped"] == study.shipped and metrics["held_out_sources"] == {"thrash": 1, "waltz": 1}
     # the choice: CV over the 2 training sources, feature models only, recorded beside the held-out scores
     assert set(study.selection["model"]) == {"rule", "lightgbm"} and (study.selection["cv_folds"] == 2).all()
@@ -269,7 +269,7 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
     files.loc[held, labels] = permuted
     files.to_csv(tmp_path / "q" / "files.csv", index=False)
     blind = run_quality_models(params, data_dir=tmp_path / "q", models_dir=tmp_path / "models2",
-                               results_dir=tmp_path / "results2", metrics_path=tmp_path / "m2.json", progress=False)  # fmt: skip
+                               results_dir=tmp_path / "results2", metrics_path=tmp_path / "m2.json", summary_path=tmp_path / "s2.json", progress=False)  # fmt: skip
     assert blind.shipped == study.shipped
     pd.testing.assert_frame_equal(blind.selection, study.selection)
     before, after = (s.loc[s["target"] == "group"].set_index("model")["macro_f1"] for s in (study.scores, blind.scores))

@@ -107,9 +107,9 @@ def quality_model(tmp_path_factory) -> Path:
                                              "models": {"jobs": 1, "cnn": {"epochs": 1, "filters": [4], "valid_fraction": 0.5},
                                                         "models": {"rule": {}, "lightgbm": {"n_estimators": 50}}}}),
               "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip
-    run_quality_data(params, out_dir=tmp / "q", metrics_path=tmp / "d.json", progress=False)
+    run_quality_data(params, out_dir=tmp / "q", metrics_path=tmp / "d.json", summary_path=tmp / "ds.json", progress=False)
     run_quality_models(params, data_dir=tmp / "q", models_dir=tmp / "models", results_dir=tmp / "results",
-                       metrics_path=tmp / "m.json", progress=False)  # fmt: skip
+                       metrics_path=tmp / "m.json", summary_path=tmp / "s.json", progress=False)  # fmt: skip
     return tmp / "models" / "model.joblib"
 
 

@@ -72,3 +72,16 @@ def test_switching_data_runs_as_the_readme_says(tmp_path):
     after = yaml.safe_load((project / "data.dvc").read_text())["outs"][0]
     assert after["path"] == "data/raw" and after["nfiles"] == 2 and after["md5"] != before["md5"]
     assert not (project / "data" / "raw.dvc").exists()  # updated in place, no second pin
+
+
+def test_the_readmes_dvc_metrics_sample_is_the_commands_output_on_the_committed_run():
+    import pytest
+
+    if not (BIN / "dvc").exists():
+        pytest.skip("needs the project's dvc (make setup)")
+    text = (ROOT / "README.md").read_text()
+    sample = re.search(r"```text\n\$ dvc metrics show\n(.*?)\n```", text, re.S).group(1)
+    out = subprocess.run([str(BIN / "dvc"), "metrics", "show"], cwd=ROOT, env=pipeline_env(), capture_output=True,
+                         text=True, check=True).stdout.rstrip("\n")  # fmt: skip
+    assert sample == out, "refresh the README's sample: dvc metrics show"
+    assert max(map(len, out.splitlines())) <= 200

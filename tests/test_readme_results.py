@@ -17,7 +17,7 @@ from genrelab.report import readme
 SOURCES = ["results/public_gtzan_30s.csv", "results/scores.csv", "results/quality_scores.csv",
            "results/quality_verdicts.csv", "results/quality_generalisation.csv", "results/quality_styles.csv",
            "results/quality_command.csv",
-           "metrics/quality.json", "metrics/quality_data.json", "metrics/export.json",
+           "results/stages/quality.json", "results/stages/quality_data.json", "results/stages/export.json",
            "models/predict/card.json"]  # fmt: skip
 
 
@@ -94,7 +94,7 @@ def test_the_quality_block_reads_only_the_columns_it_needs(copied):
     before = readme.quality(copied)
     rows = pd.read_csv(path)
     rows.insert(3, "a_future_column", 0.5)  # columns the quality stage may add change nothing
-    rows["selected"] = ~rows["selected"]  # the shipped model is named by metrics/quality.json, not this column
+    rows["selected"] = ~rows["selected"]  # the shipped model is named by results/stages/quality.json, not this column
     rows.to_csv(path, index=False)
     assert readme.quality(copied) == before
 

@@ -88,7 +88,7 @@ def test_the_features_stage_writes_the_same_tables_in_any_number_of_shards(tmp_p
     tables = {}
     for shard in (1000, 2):
         params["features"]["shard_tracks"] = shard
-        run_features(params, out_dir=tmp_path / f"f{shard}", cache_dir=tmp_path / "cache", metrics_path=tmp_path / "m.json",
+        run_features(params, out_dir=tmp_path / f"f{shard}", cache_dir=tmp_path / "cache", metrics_path=tmp_path / "m.json", summary_path=tmp_path / "s.json",
                      progress=False)  # fmt: skip
         tables[shard] = {level: read_feature_table(level, tmp_path / f"f{shard}") for level in ("clip", "segment")}
     assert len(shard_paths(tmp_path / "f2" / "features_3_sec")) == 3  # 5 tracks, 2 a shard

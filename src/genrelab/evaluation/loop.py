@@ -333,8 +333,8 @@ def selection_folds(subsets, y, groups, n_folds: int, seed: int, protocol: str =
     A protocol with an official validation split (``valid`` rows: ``fault_filtered``, ``fma_official``)
     uses it whatever ``n_folds`` says: fit on ``train``, score ``valid``. Otherwise grouped protocols use
     :class:`~sklearn.model_selection.StratifiedGroupKFold` over ``groups`` and ``random_segment``
-    StratifiedKFold, with no more folds than the training rows have groups (ungrouped: rows of the
-    largest genre), which the description states. Returns ``([(fit, validation) positions into the
+    StratifiedKFold, with no more folds than the training rows have groups or rows of their largest
+    genre, which the description states. Returns ``([(fit, validation) positions into the
     training rows], description)``.
     """
     subsets = np.asarray(subsets, dtype=object)
@@ -342,8 +342,9 @@ def selection_folds(subsets, y, groups, n_folds: int, seed: int, protocol: str =
         return [(np.flatnonzero(subsets == "train"), np.flatnonzero(subsets == "valid"))], OFFICIAL_SPLIT
     if n_folds == 0:
         return [], ""
-    # A small training set caps the folds: each needs a group (or, ungrouped, a row of the largest genre).
-    most = len(set(groups)) if groups is not None else int(np.unique(y, return_counts=True)[1].max())
+    # A small training set caps the folds: each needs a group, and a row of the largest genre.
+    most = int(np.unique(y, return_counts=True)[1].max())
+    most = min(most, len(set(groups))) if groups is not None else most
     splitter_folds = min(ONE_FOLD_OF if n_folds == 1 else n_folds, most)
     if splitter_folds < 2:
         raise DataError(f"the training rows hold {most} group(s): too few for selection folds. Use more tracks.")

@@ -279,12 +279,11 @@ METRICS_DIGITS = 4
 def headline_metrics(rows: list[dict] | pd.DataFrame) -> dict:
     """The headline figures of one approach's results rows, for ``dvc metrics show``.
 
-    ``{protocol: {"acc": test accuracy, "select": select_score}, "candidates": n}``: under each
-    protocol, the approach's selected track-level entry (:func:`mark_selected`'s pick among the
-    track and clip rows, the rule that sets the parts' ``selected``), rounded to
-    :data:`METRICS_DIGITS` places; ``candidates`` counts the (model, level) pairs that competed for
-    it. A protocol without a selected entry (rows without selection scores) has no keys. Every
-    other figure stays in the results part.
+    ``{protocol: test accuracy}``: under each protocol, the approach's selected track-level entry
+    (:func:`mark_selected`'s pick among the track and clip rows, the rule that sets the parts'
+    ``selected``), rounded to :data:`METRICS_DIGITS` places. A protocol without a selected entry
+    (rows without selection scores) has no key. Every other figure (the selection score, the
+    candidates) stays in the results part.
     """
     table = pd.DataFrame(rows)
     if table.empty:
@@ -293,12 +292,8 @@ def headline_metrics(rows: list[dict] | pd.DataFrame) -> dict:
     scores = {c: table[c] if c in table else np.nan for c in ("select_score", "select_std")}
     table = mark_selected(table.assign(**scores))
     table = table[table["level"].isin(SCOPES["track"])]
-    metrics: dict = {}
-    for r in table[table["selected"]].sort_values("protocol").itertuples(index=False):
-        metrics[r.protocol] = {"acc": round(float(r.accuracy), METRICS_DIGITS),
-                               "select": round(float(r.select_score), METRICS_DIGITS)}  # fmt: skip
-    metrics["candidates"] = int(table[["model", "level"]].drop_duplicates().shape[0])
-    return metrics
+    return {r.protocol: round(float(r.accuracy), METRICS_DIGITS)
+            for r in table[table["selected"]].sort_values("protocol").itertuples(index=False)}
 
 
 def write_metrics(rows: list[dict] | pd.DataFrame, metrics_dir: str | Path, approaches=None) -> dict[str, dict]:

@@ -119,8 +119,8 @@ def quality(root: Path) -> str:
 
     Reads only the columns listed below, so new columns (or new files) of the quality stage leave it working.
     """
-    data = _read_json(root, "metrics/quality_data.json", ["sources", "conditions", "held_out"])
-    q = _read_json(root, "metrics/quality.json", ["shipped", "selection"])
+    data = _read_json(root, "results/stages/quality_data.json", ["sources", "conditions", "held_out"])
+    q = _read_json(root, "results/stages/quality.json", ["shipped", "selection"])
     ship, chosen = q["shipped"], q["selection"]
     command = _read_csv(root, "results/quality_command.csv", ["measure", "hits", "rows", "sources", "value", "low",
                                                                "high"]).set_index("measure")  # fmt: skip
@@ -197,7 +197,7 @@ def quality(root: Path) -> str:
 def shipped(root: Path) -> str:
     """The genre model the committed run ships, from the export stage's metrics."""
     keys = ["approach", "model", "protocol", "accuracy", "ci_low", "ci_high"]
-    m = _read_json(root, "metrics/export.json", keys)
+    m = _read_json(root, "results/stages/export.json", keys)
     return (f"In the committed run that is `{m['approach']}` / `{m['model']}` ({_pct(m['accuracy'], 0)} % track "
             f"accuracy under `{m['protocol']}`, CI {_pct(m['ci_low'], 0)}–{_pct(m['ci_high'], 0)} %).")
 

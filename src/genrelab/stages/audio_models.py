@@ -114,8 +114,11 @@ def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, models_dir: Pa
 
     Real GTZAN (1000 clips) rather than the corpus of this build, so its rows stay out of the
     study's results table: they go to ``out``. Cross-validation is skipped (the test split is what
-    is reported) to keep the stage quick. Each fitted model is saved under ``models_dir``. Returns ``(Evaluation or None, message)``; when the table
-    is not configured or not found, ``out`` is written empty and the message says how to enable it.
+    is reported) to keep the stage quick. Each fitted model is saved under ``models_dir``. Returns
+    ``(Evaluation or None, message)``. When the table is not configured or not found, an existing
+    ``out`` is left as it is (dvc.yaml marks it ``persist``: a fresh clone without the table keeps the
+    committed results, which the README quotes), a missing one is written empty, and the message says
+    how to enable the run.
     """
     from genrelab.approaches.audio_features import make_models
     from genrelab.errors import DataError
@@ -127,9 +130,11 @@ def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, models_dir: Pa
     try:
         X, y, rows, splits = _public_inputs(params, params["data"]["public_features_30s"], "public_features_30s")
     except DataError as err:
-        pd.DataFrame(columns=SCORE_COLUMNS).to_csv(out, index=False)
+        kept = out.is_file()
+        if not kept:
+            pd.DataFrame(columns=SCORE_COLUMNS).to_csv(out, index=False)
         models_dir.mkdir(parents=True, exist_ok=True)  # an empty output: no table, no models
-        return None, str(err)
+        return None, f"{err}" + (f" `{out}` keeps the results of the last run that had the table." if kept else "")
     evaluation = evaluate(
         X, y, rows, splits, approach=APPROACH_PUBLIC,
         models=make_models(settings["models"], seed=settings["seed"]),

@@ -9,13 +9,32 @@ from pathlib import Path
 import pandas as pd
 
 INTERIM = Path("data/interim")
-METRICS = Path("metrics")
+METRICS = Path("metrics")  # DVC metrics: each stage's headline figures (write_stage_metrics)
+SUMMARIES = Path("results/stages")  # each stage's full summary, beside its metrics
 MODELS = Path("models")  # models/<approach>/: every fitted model, genrelab.models.load restores it
+
+# The keys a stage's DVC metrics may use. `dvc metrics show` makes one column per distinct key of all
+# the files, so the stages share this short vocabulary and the table fits 200 columns; everything else
+# goes to the stage's summary. A model stage's files use the protocols' names (evaluation.results).
+HEADLINE_KEYS = ("tracks", "failed", "excluded", "duplicates", "sources", "files", "accuracy", "macro_f1", "verdict")
 
 
 def write_json(obj: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def write_stage_metrics(summary: dict | None, headline: dict, metrics_path: Path, summary_path: Path | None) -> None:
+    """A stage's full ``summary`` (JSON, for the book and the README; None: its tables say it all) and
+    its ``headline`` figures, the DVC metrics (keys from :data:`HEADLINE_KEYS` or protocols' names)."""
+    from genrelab.evaluation.splits import PROTOCOLS
+
+    unknown = sorted(set(headline) - set(HEADLINE_KEYS) - set(PROTOCOLS))
+    if unknown:
+        raise ValueError(f"headline metrics use the shared keys only; add {unknown} to HEADLINE_KEYS, or to the summary")
+    if summary is not None:
+        write_json(summary, summary_path)
+    write_json(headline, metrics_path)
 
 
 def read_prepared(out_dir: Path = INTERIM) -> tuple[pd.DataFrame, pd.DataFrame]:

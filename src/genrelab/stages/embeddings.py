@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genrelab.stages.common import INTERIM, METRICS, write_json
+from genrelab.stages.common import INTERIM, METRICS, SUMMARIES, write_stage_metrics
 
 EMBEDDINGS = Path("data/embeddings")
 
 
 def run_embeddings(params: dict, *, out_dir: Path = EMBEDDINGS, cache_dir: Path = Path(".cache/embeddings"),
-                   metrics_path: Path = METRICS / "embeddings.json", progress: bool = True):
+                   metrics_path: Path = METRICS / "embeddings.json",
+                   summary_path: Path = SUMMARIES / "embeddings.json", progress: bool = True):
     """Per-segment and sliding-patch embeddings of every checkpoint in ``musicnn.checkpoints``.
 
     The per-track cache lives outside DVC's outputs (DVC deletes outputs before a rerun). Tracks
@@ -30,7 +31,8 @@ def run_embeddings(params: dict, *, out_dir: Path = EMBEDDINGS, cache_dir: Path 
             shard_tracks=p["shard_tracks"], progress=progress,
         )  # fmt: skip
     write_problems(result.problems, out_dir / "problems.csv")
-    write_json({"tracks": result.n_tracks, "segments": result.n_segments, "patches": result.n_patches,
-                "tracks_computed": result.computed, "failed_files": len(result.problems),
-                "checkpoints": list(p["checkpoints"])}, metrics_path)  # fmt: skip
+    summary = {"tracks": result.n_tracks, "segments": result.n_segments, "patches": result.n_patches,
+               "tracks_computed": result.computed, "failed_files": len(result.problems),
+               "checkpoints": list(p["checkpoints"])}  # fmt: skip
+    write_stage_metrics(summary, {"tracks": result.n_tracks, "failed": len(result.problems)}, metrics_path, summary_path)
     return result

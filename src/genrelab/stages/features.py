@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genrelab.stages.common import INTERIM, METRICS, refuse_failures, write_json
+from genrelab.stages.common import INTERIM, METRICS, SUMMARIES, refuse_failures, write_stage_metrics
 
 FEATURES = Path("data/features")
 TABLES = {"clip": "features_30_sec", "segment": "features_3_sec"}  # folders of Parquet shards
@@ -19,7 +19,8 @@ def feature_columns(table: pd.DataFrame) -> list[str]:
 
 
 def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Path(".cache/features"),
-                 metrics_path: Path = METRICS / "features.json", progress: bool = True) -> dict[str, pd.DataFrame]:
+                 metrics_path: Path = METRICS / "features.json",
+                 summary_path: Path = SUMMARIES / "features.json", progress: bool = True) -> dict[str, pd.DataFrame]:
     """The 57 GTZAN-table features of every usable track, per clip and per segment.
 
     Writes ``features_30_sec/`` and ``features_3_sec/`` (named after the public tables even when
@@ -60,7 +61,8 @@ def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Pa
     metrics = {"failed_files": len(failed)}
     for level, table in tables.items():
         metrics[level] = {"rows": int(len(table)), "duplicate_feature_rows": int(len(duplicate_feature_rows(table)))}
-    write_json(metrics, metrics_path)
+    headline = {"tracks": metrics["clip"]["rows"], "failed": metrics["failed_files"]}
+    write_stage_metrics(metrics, headline, metrics_path, summary_path)
     refuse_failures(failed, "features", out_dir / "problems.csv")
     return tables
 

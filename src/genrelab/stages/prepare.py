@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genrelab.stages.common import INTERIM, METRICS, write_json
+from genrelab.stages.common import INTERIM, METRICS, SUMMARIES, write_stage_metrics
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Prepared:
 
 
 def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = METRICS / "prepare.json",
+                summary_path: Path = SUMMARIES / "prepare.json",
                 jobs: int = 2, progress: bool = True) -> Prepared:
     """Manifest, duplicate pairs and the split of every track under every protocol.
 
@@ -75,5 +76,7 @@ def run_prepare(params: dict, *, out_dir: Path = INTERIM, metrics_path: Path = M
         "duplicate_pairs_cross_label": int(duplicates["cross_label"].astype(bool).sum()),
         "max_unflagged_similarity": round(float(duplicates.attrs.get("max_unflagged_similarity", float("nan"))), 4),
     }
-    write_json(metrics, metrics_path)
+    headline = {"tracks": metrics["tracks_used"], "excluded": metrics["tracks_excluded"],
+                "duplicates": metrics["duplicate_pairs_exact"] + metrics["duplicate_pairs_near"]}
+    write_stage_metrics(metrics, headline, metrics_path, summary_path)
     return Prepared(manifest, problems, duplicates, splits, metrics, notes)

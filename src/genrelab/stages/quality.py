@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab.stages.common import METRICS, write_json
+from genrelab.stages.common import METRICS, SUMMARIES, write_stage_metrics
 
 QUALITY = Path("data/quality")
 FILES = QUALITY / "files"
@@ -21,6 +21,7 @@ NON_FEATURES = ("file", "offset_seconds", "excerpt_seconds", "reference_db", "ny
 
 
 def run_quality_data(params: dict, *, out_dir: Path = QUALITY, metrics_path: Path = METRICS / "quality_data.json",
+                     summary_path: Path = SUMMARIES / "quality_data.json",
                      progress: bool = True) -> dict:  # fmt: skip
     """Render the sources, put each through every condition, draw the excerpts; write the tables beside the files."""
     from genrelab.parallel import configured
@@ -49,7 +50,8 @@ def run_quality_data(params: dict, *, out_dir: Path = QUALITY, metrics_path: Pat
                "files": int(len(files)),
                "conditions": len(c["conditions"]), "probes": len(c["probes"]) - len(skipped),
                "probes_skipped": skipped["condition"].tolist(), "excerpts": int(len(excerpts))}  # fmt: skip
-    write_json(metrics, metrics_path)
+    headline = {"sources": metrics["sources"], "excluded": metrics["sources_excluded"], "files": metrics["files"]}
+    write_stage_metrics(metrics, headline, metrics_path, summary_path)
     return metrics
 
 
@@ -74,6 +76,7 @@ class QualityStudy:
 
 def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Path = MODELS,
                        results_dir: Path = RESULTS, metrics_path: Path = METRICS / "quality.json",
+                       summary_path: Path = SUMMARIES / "quality.json",
                        progress: bool = True) -> QualityStudy:  # fmt: skip
     """Features of every excerpt; the model to ship chosen by cross-validation over the training
     sources; every model scored once on the held-out sources; the command's verdicts on the held-out
@@ -146,7 +149,7 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
     styles.to_csv(results_dir / "quality_styles.csv", index=False)
     predictions.to_parquet(results_dir / "quality_predictions.parquet", index=False)
     best = scores[(scores["target"] == "group") & (scores["model"] == shipped)]
-    write_json({"shipped": shipped,
+    summary = {"shipped": shipped,
                 "selection": {"rule": SELECTION_RULE, "cv_folds": int(selection["cv_folds"].iloc[0]),
                               "cv_macro_f1": dict(zip(selection["model"], selection["cv_macro_f1"].round(4))),
                               "cv_std": dict(zip(selection["model"], selection["cv_std"].round(4)))},
@@ -162,7 +165,12 @@ def run_quality_models(params: dict, *, data_dir: Path = QUALITY, models_dir: Pa
                                         "low": round(r.low, 4), "high": round(r.high, 4)} for r in command.itertuples()},
                 "generalisation": {f"{r.test} {r.condition}".strip(): round(r.value, 4) for r in general.itertuples()},
                 "style_left_out": round(float(styles["value"].iloc[-1]), 4),
-                "probes_skipped": skipped["condition"].tolist()}, metrics_path)  # fmt: skip
+                "probes_skipped": skipped["condition"].tolist()}  # fmt: skip
+    verdict = command.set_index("measure").loc["right verdict"]
+    shortest = best.sort_values("excerpt_seconds")["macro_f1"].iloc[0]  # the held-out group macro-F1, shortest excerpts
+    headline = {"macro_f1": round(float(shortest), 4), "verdict": round(float(verdict["value"]), 4),
+                "files": int(verdict["rows"])}  # the held-out files the command was scored on
+    write_stage_metrics(summary, headline, metrics_path, summary_path)
     return QualityStudy(table, columns, test, scores, selection, verdicts, predictions, shipped, command, command_files,
                         general, styles, skipped)  # fmt: skip
 

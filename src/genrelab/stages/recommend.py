@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genrelab.stages.common import METRICS, read_prepared, write_json
+from genrelab.stages.common import METRICS, read_prepared, write_stage_metrics
 
 PRECISION = Path("results/recommend_precision.csv")
 
@@ -25,7 +25,9 @@ def run_recommend_stage(params: dict, *, predict_dir: Path = Path("models/predic
                             seed=params["compare"]["seed"])  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
-    write_json({f"{row.queries}/{'filtered' if row.artist_filter else 'unfiltered'}": round(row.precision, 4)
-                for row in table.itertuples()}, metrics_path)  # fmt: skip
+    # Headline: precision@k with the artist filter under each protocol (the table has the rest).
+    headline = {row.queries: round(row.precision, 4) for row in table.itertuples()
+                if row.artist_filter and row.queries in protocols}  # fmt: skip
+    write_stage_metrics(None, headline, metrics_path, None)
     return predictor, index, table
 

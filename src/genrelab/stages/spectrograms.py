@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genrelab.stages.common import INTERIM, METRICS, write_json
+from genrelab.stages.common import INTERIM, METRICS, SUMMARIES, write_stage_metrics
 
 SPECTROGRAMS = Path("data/spectrograms")
 
 
 def run_spectrograms(params: dict, *, out_dir: Path = SPECTROGRAMS, cache_dir: Path = Path(".cache/spectrograms"),
-                     metrics_path: Path = METRICS / "spectrograms.json", progress: bool = True, strict: bool = False):
+                     metrics_path: Path = METRICS / "spectrograms.json",
+                     summary_path: Path = SUMMARIES / "spectrograms.json", progress: bool = True, strict: bool = False):
     """Log-mel spectrograms of every usable track, per segment and per clip (see genrelab.features.spectrograms).
 
     The per-track cache lives outside DVC's outputs (DVC deletes outputs before a rerun). Tracks
@@ -30,6 +31,7 @@ def run_spectrograms(params: dict, *, out_dir: Path = SPECTROGRAMS, cache_dir: P
             strict=strict, **params["spectrograms"],
         )  # fmt: skip
     write_problems(result.problems, out_dir / "problems.csv")
-    write_json({"tracks": result.n_tracks, "segments": result.n_segments, "failed_files": len(result.problems),
-                 "segment_shape": list(result.segment_shape), "clip_shape": list(result.clip_shape)}, metrics_path)
+    summary = {"tracks": result.n_tracks, "segments": result.n_segments, "failed_files": len(result.problems),
+               "segment_shape": list(result.segment_shape), "clip_shape": list(result.clip_shape)}
+    write_stage_metrics(summary, {"tracks": result.n_tracks, "failed": len(result.problems)}, metrics_path, summary_path)
     return result
