@@ -209,3 +209,15 @@ def test_the_committed_metrics_fit_200_columns_and_use_the_shared_keys():
                          env={**__import__("os").environ, "DVC_NO_ANALYTICS": "1"}).stdout  # fmt: skip
     assert len(out.splitlines()) == 1 + len(list((root / "metrics").rglob("*.json")))
     assert max(map(len, out.splitlines())) <= 200, "\n" + out
+
+
+def test_a_stage_headline_outside_the_shared_keys_is_refused(tmp_path):
+    from genrelab.stages.common import write_stage_metrics
+
+    with pytest.raises(ValueError, match=r"\['tracks_found'\]"):
+        write_stage_metrics({"a": 1}, {"tracks_found": 3}, tmp_path / "m.json", tmp_path / "s.json")
+    assert not (tmp_path / "m.json").exists() and not (tmp_path / "s.json").exists()
+    write_stage_metrics({"tracks_found": 3, "genres": 2}, {"tracks": 3, "artist_grouped": 0.5}, tmp_path / "m.json",
+                        tmp_path / "s.json")  # fmt: skip
+    assert json.loads((tmp_path / "m.json").read_text()) == {"artist_grouped": 0.5, "tracks": 3}
+    assert json.loads((tmp_path / "s.json").read_text()) == {"genres": 2, "tracks_found": 3}
