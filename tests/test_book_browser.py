@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urldefrag, urlparse
+from urllib.parse import quote, urldefrag, urlparse
 
 import pytest
 import yaml
@@ -44,6 +44,37 @@ return {
   text: document.body.innerText,
 };
 """
+
+
+# Runs in a page: what a reader of a report should not meet (issue 23's five measures). A node
+# counts as visible when it has a layout box: a collapsed ``hide-input`` cell has none.
+REPORT_CHECK_JS = """
+const visible = el => el.getClientRects().length > 0;
+const article = document.querySelector('article.bd-article') || document.querySelector('main');
+const column = article.getBoundingClientRect().width;
+const cut = /(\\u2026|\\.\\.\\.)$/;
+return {
+  code_inputs: Array.from(document.querySelectorAll('div.cell_input')).filter(visible).length,
+  wide_tables: Array.from(article.querySelectorAll('table')).filter(visible)
+    .filter(t => t.getBoundingClientRect().width > column + 1)
+    .map(t => `${Math.round(t.getBoundingClientRect().width)} px > ${Math.round(column)} px: ${t.innerText.slice(0, 60)}`),
+  cut_cells: Array.from(article.querySelectorAll('td, th')).map(c => c.innerText.trim()).filter(t => cut.test(t)),
+  images: Array.from(article.querySelectorAll('img')).length,
+  no_alt: Array.from(article.querySelectorAll('img')).filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.src),
+  raw_markdown: Array.from(article.querySelectorAll('p')).map(p => p.innerText.trim())
+    .filter(t => t.startsWith('|') || /\\|:?[-\\u2013\\u2014]{3}/.test(t)).map(t => t.slice(0, 60)),
+};
+"""
+
+
+def report_problems(name: str, report: dict) -> list[str]:
+    """One line per breach of :data:`REPORT_CHECK_JS`'s measures on page ``name``."""
+    problems = [f"{name}: {report['code_inputs']} code input(s) shown by default"] if report["code_inputs"] else []
+    problems += [f"{name}: table wider than the text column: {t}" for t in report["wide_tables"]]
+    problems += [f"{name}: table cell cut short: {t!r}" for t in report["cut_cells"]]
+    problems += [f"{name}: image without alt text: {src}" for src in report["no_alt"]]
+    problems += [f"{name}: raw Markdown: {t!r}" for t in report["raw_markdown"]]
+    return problems
 
 
 def find_browser() -> tuple[str, str]:
@@ -179,3 +210,35 @@ def test_every_page_renders_without_errors(built_project, site, browser, tmp_pat
     check_page(browser)
     for path in save_screenshot(browser, "leaderboard.png", tmp_path):
         assert path.stat().st_size > 10_000  # a real rendering, not a blank page
+
+
+def test_every_chapter_reads_as_a_report(built_project, site, browser):
+    """At 1280 px: no code shown by default, no table wider than the text column, no cell cut to
+    "…", alt text on every image, no Markdown left unrendered, on every page of the book."""
+    pages = sorted(toc_pages(built_project / "book"))
+    problems, images = [], 0
+    browser.set_window_size(1280, 900)
+    for name in pages:
+        path = next((built_project / "book/_build/html").rglob(name))
+        browser.get(site + path.relative_to(built_project / "book/_build/html").as_posix())
+        check_page(browser)
+        report = browser.execute_script(REPORT_CHECK_JS)
+        images += report["images"]
+        problems += report_problems(name, report)
+    assert not problems, "\n".join(problems)
+    assert images >= 20, f"only {images} images over the chapters: the check saw no figures"
+
+
+def test_the_report_check_sees_each_problem(browser):
+    """The measures catch what they look for: a page made with each problem fails each one."""
+    page = ("<html><body><main><article class='bd-article' style='width: 600px'>"
+            "<div class='cell_input'><pre>import this</pre></div>"
+            "<table style='width: 900px'><tr><td>99.5 [9...</td><td>cut\u2026</td></tr></table>"
+            "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' width='10' height='10'>"
+            "<p>| a | b |</p><p>x |:\u2014\u2014\u2014| y</p></article></main></body></html>")
+    browser.get("data:text/html;charset=utf-8," + quote(page))
+    report = browser.execute_script(REPORT_CHECK_JS)
+    assert report["code_inputs"] == 1 and len(report["wide_tables"]) == 1
+    assert report["cut_cells"] == ["99.5 [9...", "cut\u2026"]
+    assert len(report["no_alt"]) == 1 and len(report["raw_markdown"]) == 2
+    assert len(report_problems("page", report)) == 6

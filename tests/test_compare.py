@@ -109,8 +109,13 @@ def test_selected_entries_break_ties_by_name_never_by_timings_or_test_scores(res
                            & (selected["protocol"] == "track_grouped")].iloc[0]["model"])  # fmt: skip
     assert picks == {"svm"}
     table = tables.selected_table(selected)
-    assert list(table.columns) == ["random_segment", "track_grouped", "artist_grouped"]
-    assert table.at["audio_features", "artist_grouped"].startswith("svm (clip) 70.0 [")
+    assert list(table.columns) == ["entry (artist_grouped)", "random_segment", "track_grouped", "artist_grouped"]
+    assert table.at["audio_features", "entry (artist_grouped)"] == "svm (clip)"
+    assert table.at["audio_features", "artist_grouped"].startswith("70.0 [")
+    candidates = tables.candidates_table(tables.leaderboard(mark_selected(pd.concat([tie, scores])), "track"),
+                                         "artist_grouped")
+    assert candidates.columns[1] == "model (level)" and candidates.loc[1, "entry"] == "✓"
+    assert (candidates["entry"] == "✓").sum() == 3  # one entry per approach
 
 
 def test_oracle_gap_is_the_price_of_peeking(results):
@@ -177,6 +182,9 @@ def test_paired_tests_only_on_shared_tracks(results):
     assert (first["a"], first["b"], first["n_shared"]) == ("audio_features / svm (clip)", "cnn_scratch / convnet[8] (track)", 40)
     assert first["diff_points"] == pytest.approx(20.0)
     assert len(tests) == 3 and (tests["p_holm"] >= tests["p_value"]).all()
+    row = stats.paired_table(tests).iloc[0]
+    assert (row["a"], row["b"], row["shared tracks"]) == ("audio_features", "cnn_scratch", 40)
+    assert row["a − b (points) [95 %]"].startswith("+20.0 [")
 
 
 def test_leakage_gap_in_points(results):

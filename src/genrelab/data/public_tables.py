@@ -76,7 +76,9 @@ def load_public_table(
 
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
-        raise DataError(f"{path}: public feature table not found. Set data.public_features_30s/_3s in params.yaml.")
+        raise DataError(f"{path}: public feature table not found. This needs the GTZAN feature tables published on "
+                        "Kaggle (dataset 'GTZAN Dataset - Music Genre Classification', files Data/features_30_sec.csv "
+                        "and Data/features_3_sec.csv): put them there or set data.public_features_30s/_3s in params.yaml.")
     table = pd.read_csv(path)  # the C parser drops the CR of CRLF line ends
     missing = [c for c in META_COLUMNS if c not in table.columns]
     if missing:

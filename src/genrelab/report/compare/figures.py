@@ -12,8 +12,9 @@ from genrelab.report.compare.tables import STUDY, PROTOCOL_MARKERS, approach_ord
 
 
 def plot_leaderboard(selected: pd.DataFrame, title: str = "") -> plt.Figure:
-    """Point plot of :func:`~genrelab.report.compare.tables.selected_entries`: one line per approach,
-    the test accuracy (%) of its selected entry with the 95 % CI under each protocol (colour and marker).
+    """The leaderboard as a figure: one panel per protocol, leaky (left) to honest (right); in each,
+    every approach's selected entry (:func:`~genrelab.report.compare.tables.selected_entries`) as its
+    test accuracy (%) with the 95 % CI.
 
     Approaches are ordered by their selection rank under the most honest protocol, first on top.
     """
@@ -21,22 +22,22 @@ def plot_leaderboard(selected: pd.DataFrame, title: str = "") -> plt.Figure:
     honest = most_honest(selected)
     order = selected.loc[selected["protocol"] == honest, "approach"].tolist()
     order += [a for a in dict.fromkeys(selected["approach"]) if a not in order]
-    y_of = {approach: i for i, approach in enumerate(order)}
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(order) + 1.5))
-    step = 0.6 / max(len(protocols), 1)
-    for i, protocol in enumerate(protocols):
-        part = selected[selected["protocol"] == protocol]
-        y = part["approach"].map(y_of).to_numpy() + (i - (len(protocols) - 1) / 2) * step
+    fig, axes = plt.subplots(1, len(protocols), figsize=(2.6 * len(protocols) + 2.2, 0.42 * len(order) + 1.6),
+                             sharey=True, squeeze=False)  # fmt: skip
+    y = np.arange(len(order))
+    for ax, protocol in zip(axes[0], protocols):
+        part = selected[selected["protocol"] == protocol].set_index("approach").reindex(order)
         err = 100 * np.vstack([part["accuracy"] - part["ci_low"], part["ci_high"] - part["accuracy"]])
         ax.errorbar(100 * part["accuracy"], y, xerr=err, fmt=PROTOCOL_MARKERS.get(protocol, "o"), ms=4,
-                    color=plots.PROTOCOL_COLORS.get(protocol, "gray"), elinewidth=0.8, capsize=2, label=protocol)
-    ax.set_yticks(range(len(order)), order, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("test accuracy (%) of the selected entry, with 95 % CI")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(title="protocol", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    ax.set_title(title or f"Each approach's selected entry, ordered by selection under {honest}", fontsize=10)
+                    color=plots.PROTOCOL_COLORS.get(protocol, "gray"), elinewidth=1, capsize=2)
+        ax.set_title(protocol + (" (most honest)" if protocol == honest else ""), fontsize=9)
+        ax.set_xlim(0, 105)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel("test accuracy (%)")
+    axes[0][0].set_yticks(y, order, fontsize=8)
+    axes[0][0].invert_yaxis()
+    fig.suptitle(title or f"Each approach's selected entry with its 95 % CI, ordered by selection under {honest}",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -102,3 +102,17 @@ def paired_tests(predictions: pd.DataFrame, candidates: pd.DataFrame, settings: 
     table["p_holm"] = holm(table["p_value"]) if len(table) else []
     table["significant"] = table["p_holm"] < settings["alpha"]
     return table
+
+
+def paired_table(tests: pd.DataFrame) -> pd.DataFrame:
+    """:func:`paired_tests` narrow enough for a page: each side by its approach alone (an approach has
+    one selected entry, named in the leaderboard), accuracies and the difference in %, Holm's p."""
+    approach = [label.split(" / ")[0] for label in tests["a"]], [label.split(" / ")[0] for label in tests["b"]]
+    return pd.DataFrame({
+        "a": approach[0], "b": approach[1], "shared tracks": tests["n_shared"].to_numpy(),
+        "a, b (%)": [f"{100 * a:.1f}, {100 * b:.1f}" for a, b in zip(tests["acc_a"], tests["acc_b"])],
+        "right only for a, b": [f"{a}, {b}" for a, b in zip(tests["a_only"], tests["b_only"])],
+        "p (Holm)": tests["p_holm"].map(lambda p: f"{p:.3g}").to_numpy(),
+        "a − b (points) [95 %]": [f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+                                  for d, lo, hi in zip(tests["diff_points"], tests["diff_low"], tests["diff_high"])],
+    })

@@ -150,15 +150,38 @@ def selected_entries(board: pd.DataFrame) -> pd.DataFrame:
 
 
 def selected_table(selected: pd.DataFrame) -> pd.DataFrame:
-    """Compact view of :func:`selected_entries`: approaches by protocols (leaky to honest), each cell
-    ``model (level) 71.2 [63.0, 79.1]`` (test accuracy and 95 % CI in %)."""
-    cells = selected.assign(cell=[
-        f"{r.model} ({r.level}) {100 * r.accuracy:.1f} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]"
-        for r in selected.itertuples()
-    ])
+    """Compact view of :func:`selected_entries`, narrow enough for a page: one row per approach
+    (selection order under the most honest protocol), the entry it selected under that protocol,
+    then under each protocol (leaky to honest) its selected entry's test accuracy and 95 % CI in %,
+    ``71.2 [63, 79]``. Each protocol's own entry is in the leaderboard CSV."""
+    honest = most_honest(selected)
+    cells = selected.assign(cell=[f"{100 * r.accuracy:.1f} [{100 * r.ci_low:.0f}, {100 * r.ci_high:.0f}]"
+                                  for r in selected.itertuples()])  # fmt: skip
     wide = cells.pivot(index="approach", columns="protocol", values="cell")
-    wide = wide.reindex(index=approach_order(wide.index), columns=protocols_present(selected))
-    return wide.fillna("")
+    order = selected.loc[selected["protocol"] == honest, "approach"].tolist()
+    order += [a for a in approach_order(wide.index) if a not in order]
+    wide = wide.reindex(index=order, columns=protocols_present(selected)).fillna("")
+    chosen = selected[selected["protocol"] == honest].set_index("approach")
+    wide.insert(0, f"entry ({honest})", [f"{chosen.at[a, 'model']} ({chosen.at[a, 'level']})" if a in chosen.index
+                                         else "" for a in wide.index])  # fmt: skip
+    wide.columns.name = None
+    return wide
+
+
+def candidates_table(board: pd.DataFrame, protocol: str) -> pd.DataFrame:
+    """Every candidate under ``protocol``, ranked by selection score, in six columns that fit a page:
+    approach, model (level), whether it is its approach's entry, selection score, test accuracy with
+    its 95 % CI, and macro-F1 (all in %). The full rows are in the leaderboard CSV."""
+    rows = board[board["protocol"] == protocol]
+    return pd.DataFrame({
+        "approach": rows["approach"].to_numpy(dtype=object),
+        "model (level)": [f"{r.model} ({r.level})" for r in rows.itertuples()],
+        "entry": np.where(rows["selected"].astype(bool), "✓", ""),
+        "selection (%)": (100 * rows["select_score"]).round(1).to_numpy(),
+        "test (%) [95 % CI]": [f"{100 * r.accuracy:.1f} [{100 * r.ci_low:.0f}, {100 * r.ci_high:.0f}]"
+                               for r in rows.itertuples()],
+        "macro-F1 (%)": (100 * rows["macro_f1"]).round(1).to_numpy(),
+    }, index=pd.Index(rows["rank"].to_numpy(), name="rank"))
 
 
 STUDY = "all approaches"  # the oracle-gap row of the study's own choice across approaches

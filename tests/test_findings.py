@@ -1,0 +1,80 @@
+"""Each chapter's opening finding: computed from its results, naming the chosen entry, never the best on test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from test_compare import KNN, SPEC_WITH_KNN, make_results
+
+from genrelab.report import findings
+
+
+def test_a_model_chapter_names_its_selected_entry_not_the_best_on_test():
+    scores, _ = make_results()
+    text = findings.models(scores[scores["approach"] == "audio_features"].drop(columns="selected"))
+    # knn is best on the artist-grouped test set (80 %) but has the lower selection score: svm (70 %) is chosen.
+    assert "the entry chosen inside the training data scores: **audio_features / svm (clip)** 70.0 %" in text
+    assert "knn" not in text
+    assert "`random_segment`) would report 100.0 % instead (+30.0 points)" in text
+    assert "would add up to 10.0 points of selection noise" in text  # knn's 80 % against svm's 70 %
+    assert text.count(". ") <= 3  # two or three sentences
+
+
+def test_a_model_finding_ignores_the_test_scores_when_choosing():
+    scores, _ = make_results()
+    shuffled = scores.assign(accuracy=np.random.default_rng(0).permutation(scores["accuracy"].to_numpy()))
+    for table in (scores, shuffled):
+        part = table[table["approach"] == "audio_features"]
+        assert "**audio_features / svm (clip)**" in findings.models(part)
+
+
+def test_a_chapter_of_several_approaches_lists_each_chosen_entry():
+    scores, _ = make_results()
+    text = findings.models(scores[scores["approach"].str.startswith("cnn")])
+    assert "**cnn_scratch / convnet[8] (track)** 50.0 %" in text
+    assert "**cnn_transfer / mobilenetv2[random] (track)** 40.0 %" in text
+    assert "would report 60.0 to 90.0 % instead (+20.0 to +40.0 points)" in text
+    assert "would change nothing here" in text  # one candidate each: nothing to peek at
+
+
+def test_the_comparison_finding_is_the_study_s_choice_across_approaches():
+    scores, _ = make_results({**SPEC_WITH_KNN, KNN: {**SPEC_WITH_KNN[KNN], "artist_grouped": 0.6}})
+    text = findings.compare(scores)
+    assert text.startswith("Under the most honest protocol available here, `artist_grouped`")
+    assert "**audio_features / svm (clip)**: 70.0 % test accuracy" in text
+    assert "The weakest approach's entry is audio_features / dummy (clip)" not in text  # dummy is not selected
+    assert "The weakest approach's entry is cnn_transfer / mobilenetv2[random] (track) at 40.0 %" in text
+
+
+def test_the_data_finding_counts_files_duplicates_and_the_honest_test_set():
+    manifest = pd.DataFrame({"track_id": list("abcde"), "genre": ["x", "x", "y", "y", "y"],
+                             "duration_s": [30.0] * 5, "status": ["ok", "ok", "ok", "ok", "excluded"]})
+    splits = pd.DataFrame({"track_id": list("abcd"), "random_segment": ["train"] * 4,
+                           "artist_grouped": ["train", "test", "train", "test"]})
+    duplicates = pd.DataFrame({"track_a": ["a"], "track_b": ["c"], "kind": ["near"], "cross_label": [True]})
+    text = findings.data(manifest, splits, duplicates)
+    assert text.startswith("**4 of 5 audio files are used** (1 excluded")
+    assert "2 classes and 0.03 h of audio" in text
+    assert "1 pair(s), 1 of them across labels" in text
+    assert "`artist_grouped`, tests 2 tracks" in text
+
+
+def test_the_features_finding_names_the_feature_that_separates_the_classes():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["a", "b"], 20)
+    clips = pd.DataFrame({"label": labels, "noise": rng.normal(size=40), "copy": rng.normal(size=40)})
+    clips["signal"] = np.where(labels == "a", 0.0, 5.0) + rng.normal(scale=0.1, size=40)
+    clips["twin"] = clips["noise"] * 2 + 1e-3 * rng.normal(size=40)
+    text = findings.features(clips, ["noise", "copy", "signal", "twin"])
+    assert "`signal` separates the classes best" in text
+    assert "1 pair(s) of features correlate beyond |r| = 0.9" in text
+
+
+def test_the_quality_finding_reads_the_command_s_held_out_shares():
+    selection = pd.DataFrame({"model": ["rule", "svm_rbf"], "cv_macro_f1": [0.6, 0.939], "cv_std": [0.1, 0.02],
+                              "cv_folds": [3, 3]})
+    command = pd.DataFrame({"measure": ["right verdict", "fake lossless caught", "genuine accused"],
+                            "hits": [649, 200, 11], "rows": [660, 200, 380], "sources": [20, 20, 20]})
+    text = findings.quality("svm_rbf", selection, command)
+    assert "chose `svm_rbf`** (93.9 % collision-group macro-F1 over 3 folds)" in text
+    assert "On 20 held-out sources" in text and "649 of 660 files" in text and "11 of 380 genuine" in text
