@@ -89,9 +89,9 @@ def missing_encoder(kind: str) -> str | None:
 def _ffmpeg(which: str) -> str | None:
     import shutil
 
-    import imageio_ffmpeg
+    from genrelab.data.audio import bundled_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe() if which == "bundled" else shutil.which("ffmpeg")
+    return bundled_ffmpeg() if which == "bundled" else shutil.which("ffmpeg")
 
 
 def encode_other(kind: str, setting: str, y: np.ndarray, sr: int) -> bytes:
@@ -131,9 +131,9 @@ def ffmpeg_decode(data: bytes, suffix: str, what: str = "the encoded audio") -> 
 def _run_ffmpeg(args: list[str], stdin: bytes, exe: str | None, what: str = "") -> None:
     import subprocess
 
-    import imageio_ffmpeg
+    from genrelab.data.audio import bundled_ffmpeg
 
-    done = subprocess.run([exe or imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", *args], input=stdin,
+    done = subprocess.run([exe or bundled_ffmpeg(), "-nostdin", "-v", "error", *args], input=stdin,
                           capture_output=True)  # fmt: skip
     if done.returncode != 0:
         raise AudioError(f"{what or 'ffmpeg'}: ffmpeg {' '.join(args[-5:-1])} failed: "
