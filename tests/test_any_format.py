@@ -8,6 +8,7 @@ to exactly the samples of the WAV they were made from; lossy ones close to them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -225,3 +226,30 @@ def test_predict_answers_each_format_and_lists_the_garbage_file(predictor_dir, c
         assert max(abs(p - wav[g]) for g, p in answers[lossy]["probabilities"].items()) < 0.15
     assert f"error: {clip_folder / 'garbage.m4a'}: cannot decode audio (ffmpeg: " in err
     assert "1 input(s) could not be used" in err
+
+
+@pytest.mark.parametrize("name, container, codec, claim", [
+    ("alac", "mp4", "alac", r"ALAC \(lossless\)"),
+    ("aac", "mp4", "aac", r"AAC 12\d kbps"),  # the stream's average of ffmpeg's 128 kbps target
+    ("adts", "aac", "aac", r"AAC 12\d kbps"),
+    ("aiff", "aiff", "pcm", r"AIFF \(lossless\)"),
+    ("wma", "asf", "wma", r"WMA 128 kbps"),
+    ("wavpack", "wv", "wavpack", r"WAVPACK \(lossless\)"),
+    ("tta", "tta", "tta", r"TTA \(lossless\)"),
+    ("ac3", "ac3", "ac3", r"AC3 192 kbps"),
+])  # fmt: skip
+def test_the_header_names_each_container_codec_and_claim(made, name, container, codec, claim):
+    from genrelab.quality.header import read_header
+
+    header = read_header(made[name])
+    assert (header.container, header.codec) == (container, codec) and re.fullmatch(claim, header.claim)
+    assert header.channels == (None if name == "tta" else 2)  # mutagen's TTA reader gives no channel count
+    assert header.sample_rate == SR and header.seconds == pytest.approx(SECONDS, abs=0.06)
+
+
+def test_a_header_mutagen_cannot_read_is_named_with_the_fix(made):
+    from genrelab.quality.header import read_header
+
+    with pytest.raises(AudioError, match=r"opus\.webm: no audio header mutagen knows .*not Matroska/WebM or CAF\)\. "
+                                         "Convert it to FLAC to judge it"):  # fmt: skip
+        read_header(made["webm"])
