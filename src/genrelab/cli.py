@@ -481,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
         "genuine, transcoded from ≈X kbps, fake lossless from ≈X kbps, or undecidable, with a\n"
         "confidence. Only a few excerpts of each file are decoded. The model comes from\n"
         "`dvc repro quality_models`; the book's quality chapter says how far to trust it, and that\n"
-        "AAC, Vorbis and Opus files are outside what it learned.\n\n"
+        "AAC, Vorbis, Opus and WMA files are outside what it learned (undecidable). ALAC, WAV and\n"
+        "AIFF claim lossless, as FLAC does.\n\n"
         "exit status: 0 every file checked, 1 some could not be read (a line each on stderr),\n"
         "2 none could, or no model.",
         epilog="example:\n  genrelab quality album/ song.mp3\n  genrelab quality music/ --csv > quality.csv\n"

@@ -17,14 +17,13 @@ loads to the same samples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import os
 import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -230,8 +229,9 @@ def load(path: str | Path, sr: int | None = DEFAULT_SR, mono: bool = True) -> tu
 
     Raises
     ------
-    AudioError : the file is missing, cannot be decoded, holds no samples or non-finite samples,
-        or ``sr`` is not a positive integer.
+    AudioError : the file is missing, cannot be decoded (by libsndfile, or by the bundled ffmpeg
+        for the formats :func:`via_ffmpeg` gives it, or that ffmpeg is missing), holds no samples
+        or non-finite samples, or ``sr`` is not a positive integer.
     """
     if sr is not None and (isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0):
         raise AudioError(f"{path}: sr must be a positive integer in Hz or None, got {sr!r}.")
