@@ -157,7 +157,14 @@ def test_without_the_bundled_ffmpeg_the_error_says_how_to_get_it_and_no_other_ff
                                              r"that imageio-ffmpeg ships is missing .*pip install --force-reinstall "
                                              "imageio-ffmpeg"):  # fmt: skip
             read(made["alac"])
-    assert audio.load(made["wav"])[0].size and audio.load(made["aiff"])[0].size  # libsndfile's formats need no ffmpeg
+    # The study's own formats never reach ffmpeg: their code path is libsndfile's, as before.
+    signal = stereo_signal()[: SR // 2]
+    for suffix in audio.SNDFILE_EXTENSIONS:
+        path = tmp_path / f"plain{suffix}"
+        sf.write(path, signal, SR, format={".ogg": "OGG", ".mp3": "MP3"}.get(suffix), subtype={".ogg": "VORBIS"}.get(suffix))
+        assert not audio.via_ffmpeg(path)
+        assert audio.info(path).channels == 2 and audio.scan(path).frames > 0 and audio.load(path)[0].size
+    assert audio.load(made["aiff"])[0].size  # an AIFF libsndfile reads needs no ffmpeg either
 
 
 def test_the_file_check_uses_a_good_m4a_and_lists_a_garbage_one(made, tmp_path):
@@ -169,6 +176,18 @@ def test_the_file_check_uses_a_good_m4a_and_lists_a_garbage_one(made, tmp_path):
     bad = checks.check_file(garbage, min_seconds=1.0, label="garbage.m4a")
     assert not bad.usable and [(p.kind, p.path) for p in bad.problems] == [("corrupt", "garbage.m4a")]
     assert bad.problems[0].problem.startswith("cannot decode audio (ffmpeg: ")
+
+
+def test_validate_uses_a_folder_of_new_formats_and_lists_the_broken_one(made, tmp_path, capsys):
+    for genre, names in {"rock": ["aac", "opus"], "jazz": ["alac", "wma"]}.items():
+        (tmp_path / genre).mkdir()
+        for name in names:
+            shutil.copy(made[name], tmp_path / genre / Path(made[name]).name)
+    (tmp_path / "jazz" / "garbage.m4a").write_bytes(b"\0" * 3000)
+    assert main(["validate", "-q", str(tmp_path), "--segment-seconds", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "jazz/garbage.m4a: cannot decode audio (ffmpeg: " in out and "[excluded from the study]" in out
+    assert "5 audio files, 4 usable, in 2 genre folders; problems: 4 converted on load, 1 corrupt" in out
 
 
 # ------------------------------------------------------------------------------------------- predict
