@@ -101,6 +101,16 @@ def test_info_load_and_scan_read_each_format(made, name):
     assert scan.rms == pytest.approx(source.rms, rel=1e-4 if lossless else 0.1)
 
 
+def test_a_webm_without_a_duration_is_measured_by_decoding_it(made, tmp_path):
+    """A browser's recorder writes WebM as a live stream: no length in it (ffmpeg: ``Duration: N/A``)."""
+    live = ffmpeg(made["wav"], tmp_path / "recorded.webm", ["-c:a", "libopus", "-live", "1", "-f", "webm"])
+    header = audio.info(live)
+    assert (header.sample_rate, header.channels, header.frames) == (48000, 2, 0)  # 0: unknown until decoded
+    assert audio.scan(live).frames / 48000 == pytest.approx(SECONDS, abs=0.03)
+    assert len(audio.load(live)[0]) / audio.DEFAULT_SR == pytest.approx(SECONDS, abs=0.03)
+    assert checks.check_file(live, min_seconds=1.0).usable
+
+
 @pytest.mark.parametrize("name", ["alac", "aiff", "wavpack", "tta"])
 def test_a_lossless_copy_loads_to_the_samples_of_its_wav(made, name):
     """Resampling and downmixing happen after decoding, whatever the decoder."""
@@ -269,6 +279,6 @@ def test_the_header_names_each_container_codec_and_claim(made, name, container, 
 def test_a_header_mutagen_cannot_read_is_named_with_the_fix(made):
     from genrelab.quality.header import read_header
 
-    with pytest.raises(AudioError, match=r"opus\.webm: no audio header mutagen knows .*not Matroska/WebM or CAF\)\. "
-                                         "Convert it to FLAC to judge it"):  # fmt: skip
+    with pytest.raises(AudioError, match=r"opus\.webm: no audio header mutagen knows .*not Matroska/WebM or CAF\): "
+                                         "not audio, or a format to convert to FLAC to judge it"):  # fmt: skip
         read_header(made["webm"])

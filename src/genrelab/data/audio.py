@@ -347,8 +347,9 @@ def _ffmpeg_blocks(path: Path, header: AudioInfo, offset_seconds: float = 0.0,
 
 _PROBE_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _PROBE_AUDIO = re.compile(r"Stream #\S+.*?: Audio: .*?, (\d+) Hz, ([^,]+)")
+# ffmpeg's names of channel layouts (a layout it has no name for prints as "N channels").
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5, "5.0": 5, "5.1": 6,
-                    "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8}  # ffmpeg's names of channel layouts  # fmt: skip
+                    "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8}  # fmt: skip
 
 
 def _ffmpeg_info(path: Path) -> AudioInfo:
@@ -356,6 +357,7 @@ def _ffmpeg_info(path: Path) -> AudioInfo:
     if not (rate and channels and length):
         probed = _probe(path)
         rate, channels, length = rate or probed[0], channels or probed[1], length or probed[2]
+    # A length of 0 (unknown) gives frames 0, which callers read as "unknown until decoded".
     return AudioInfo(path=path, sample_rate=int(rate), channels=int(channels), frames=round(length * rate))
 
 
@@ -374,13 +376,15 @@ def _mutagen_stream(path: Path) -> tuple[int | None, int | None, float | None]:
 
 def _probe(path: Path) -> tuple[int, int, float]:
     """``(rate Hz, channels, seconds)`` of the first audio stream, from what ``ffmpeg -i`` prints
-    when it opens the file (it then exits 1 for want of an output: that is not a failure here)."""
+    when it opens the file (it then exits 1 for want of an output: that is not a failure here).
+    ``seconds`` is 0 for a stream whose length nothing states (``Duration: N/A``: a Matroska file
+    written to a pipe): it is known once decoded."""
     exe = _ffmpeg_for(path)
     # level+info tags each line with its level, so that the reason is the first error, not a warning.
     text = subprocess.run([exe, "-nostdin", "-hide_banner", "-loglevel", "level+info", "-i", str(path)],
                           capture_output=True).stderr.decode(errors="replace")  # fmt: skip
     audio, duration = _PROBE_AUDIO.search(text), _PROBE_DURATION.search(text)
-    if audio is None or duration is None:
+    if audio is None:
         errors = [line.partition("[error] ")[2] for line in text.splitlines() if "[error] " in line]
         raise _ffmpeg_error(path, errors[0] if errors else "no audio stream in the file")
     layout = audio[2].split("(")[0].strip()  # "5.1(side)" -> "5.1"; "6 channels"
@@ -389,6 +393,8 @@ def _probe(path: Path) -> tuple[int, int, float]:
     if not channels:
         raise AudioError(f"{path}: ffmpeg names its channel layout {layout!r}, which genrelab does not know. "
                          "Convert it to stereo: ffmpeg -i IN -ac 2 OUT.flac.")  # fmt: skip
+    if duration is None:
+        return int(audio[1]), channels, 0.0
     hours, minutes, secs = duration.groups()
     return int(audio[1]), channels, 3600 * int(hours) + 60 * int(minutes) + float(secs)
 

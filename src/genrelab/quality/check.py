@@ -124,7 +124,7 @@ def file_features(path: str | Path, n_excerpts: int, seconds: float, edge_db: fl
         info = audio.info(path)
     except AudioError as err:
         reason = str(err).removeprefix(f"{path}: ")
-        raise AudioError(f"{path}: {header.claim} header, but the audio cannot be decoded ({reason})", kind=err.kind) from err
+        raise AudioError(f"{path}: {header.claim} header, but {reason}", kind=err.kind) from err
     duration = info.duration if info.frames > 0 else (header.seconds or 0.0)
     if duration < MIN_SECONDS:
         raise AudioError(f"{path}: {duration:.2f} s of audio; at least {MIN_SECONDS:g} s is needed to measure it.",

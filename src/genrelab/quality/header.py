@@ -61,7 +61,7 @@ def read_header(path: str | Path) -> Header:
         raise AudioError(f"{path}: no readable audio header ({err}). Check the file is complete.", kind="corrupt") from err
     if found is None or getattr(found, "info", None) is None:
         raise AudioError(f"{path}: no audio header mutagen knows (it reads MP3, FLAC, WAV, Ogg, MP4/M4A, AIFF, WMA, "
-                         "WavPack, TTA and APE; not Matroska/WebM or CAF). Convert it to FLAC to judge it.",
+                         "WavPack, TTA and APE; not Matroska/WebM or CAF): not audio, or a format to convert to FLAC to judge it.",
                          kind="corrupt")  # fmt: skip
     info = found.info
     container, codec = _CONTAINERS.get(type(found).__name__, (type(found).__name__.lower(), None))
