@@ -132,6 +132,20 @@ def test_a_lossy_copy_loads_close_to_its_wav(made, name):
     assert min(errors) < 0.1 * np.sqrt(np.mean(want**2))
 
 
+def test_an_excerpt_is_decoded_from_its_offset_as_libsndfile_seeks(made):
+    """What ``genrelab quality`` decodes of a long file: the samples libsndfile seeks to, and for a
+    lossy file the samples a full decode holds there."""
+    from genrelab.quality.excerpts import read_excerpt
+
+    want, sr = read_excerpt(made["wav"], 0.7, 0.5)
+    alac, alac_sr = read_excerpt(made["alac"], 0.7, 0.5)
+    assert alac_sr == sr and np.array_equal(alac, want)
+    aac, _ = read_excerpt(made["aac"], 0.7, 0.5)
+    full = audio.load(made["aac"], sr=None, mono=False)[0].T
+    start = int(0.7 * sr)
+    np.testing.assert_array_equal(aac, full[start : start + len(want)])
+
+
 def test_a_broken_file_of_a_new_format_names_itself_and_the_fix(made, tmp_path):
     garbage = tmp_path / "garbage.m4a"
     garbage.write_bytes(np.random.default_rng(1).bytes(5000))

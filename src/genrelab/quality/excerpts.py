@@ -1,8 +1,10 @@
 """Excerpts of a file, and the quality features of each: the one input of every quality model.
 
-Only the excerpts are decoded (``soundfile`` seeks in MP3 and FLAC, ffmpeg in the formats
-:func:`genrelab.data.audio.via_ffmpeg` gives it), so a 4-minute file costs a few seconds of
-decoding, not four minutes'. A feature row is :func:`genrelab.quality.spectral.spectral_features`
+Only the excerpts are decoded (``soundfile`` seeks in MP3 and FLAC), so a 4-minute file costs a
+few seconds of decoding, not four minutes'. The formats :func:`genrelab.data.audio.via_ffmpeg`
+gives ffmpeg are decoded up to each excerpt's end and cut by sample number, since ffmpeg's own seek
+in AAC is not sample-exact: three 10 s excerpts of a 4-minute AAC file take 1.3 s (FLAC: 0.06 s),
+measured on a busy 2-core machine. A feature row is :func:`genrelab.quality.spectral.spectral_features`
 plus the high-band profile as ``profile_00`` ... ``profile_63``.
 """
 
