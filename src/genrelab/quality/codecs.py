@@ -118,17 +118,23 @@ def ffmpeg_encode(y: np.ndarray, sr: int, codec_args: list[str], suffix: str, ex
 
 
 def ffmpeg_decode(data: bytes, suffix: str, what: str = "the encoded audio") -> tuple[np.ndarray, int]:
-    """Samples ``(n_samples, channels)`` float32 and the rate of a file's bytes, decoded by the bundled ffmpeg."""
+    """Samples ``(n_samples, channels)`` float32 and the rate of a file's bytes, decoded by the bundled
+    ffmpeg as :func:`genrelab.data.audio.read_ffmpeg` decodes a user's file (the same samples as
+    ffmpeg's float WAV of them, measured on AAC, Vorbis and Opus)."""
     import tempfile
 
+    from genrelab.data.audio import read_ffmpeg
+
     with tempfile.TemporaryDirectory(prefix="genrelab-decode-") as folder:
-        source, out = Path(folder) / f"in{suffix}", Path(folder) / "out.wav"
+        source = Path(folder) / f"in{suffix}"
         source.write_bytes(data)
-        _run_ffmpeg(["-i", str(source), "-c:a", "pcm_f32le", str(out)], b"", None, what)
-        return decode(out.read_bytes(), what)
+        try:
+            return read_ffmpeg(source)
+        except AudioError as err:
+            raise AudioError(f"{what}: {str(err).removeprefix(f'{source}: ')}", kind=err.kind) from err
 
 
-def _run_ffmpeg(args: list[str], stdin: bytes, exe: str | None, what: str = "") -> None:
+def _run_ffmpeg(args: list[str], stdin: bytes, exe: str | None) -> None:
     import subprocess
 
     from genrelab.data.audio import bundled_ffmpeg
@@ -136,7 +142,7 @@ def _run_ffmpeg(args: list[str], stdin: bytes, exe: str | None, what: str = "") 
     done = subprocess.run([exe or bundled_ffmpeg(), "-nostdin", "-v", "error", *args], input=stdin,
                           capture_output=True)  # fmt: skip
     if done.returncode != 0:
-        raise AudioError(f"{what or 'ffmpeg'}: ffmpeg {' '.join(args[-5:-1])} failed: "
+        raise AudioError(f"ffmpeg: ffmpeg {' '.join(args[-5:-1])} failed: "
                          f"{done.stderr.decode(errors='replace').strip()}")  # fmt: skip
 
 
