@@ -13,7 +13,7 @@ from pathlib import Path
 from genrelab.errors import AudioError
 
 LOSSLESS_CODECS = ("flac", "pcm", "alac", "wavpack", "tta", "ape")
-# mutagen's class -> (container, codec); MP4's codec is its sample entry's (_MP4_CODECS).
+# mutagen's class -> (container, codec); MP4's codec is its sample entry's (:func:`_mp4_codec`).
 _CONTAINERS = {"MP3": ("mp3", "mp3"), "FLAC": ("flac", "flac"), "WAVE": ("wav", "pcm"), "OggVorbis": ("ogg", "vorbis"),
                "OggOpus": ("ogg", "opus"), "MP4": ("mp4", None), "AIFF": ("aiff", "pcm"), "ASF": ("asf", "wma"),
                "AAC": ("aac", "aac"), "AC3": ("ac3", "ac3"), "WavPack": ("wv", "wavpack"), "TrueAudio": ("tta", "tta"),
