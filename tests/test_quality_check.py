@@ -206,3 +206,64 @@ def test_the_known_corrupt_file_is_listed_with_its_reason(tmp_path):
     reports, failures = check_files([BAD_AUDIO / "jazz.00054.wav"], models.load(_rule_model(tmp_path / "r.joblib")),
                                     progress=False)  # fmt: skip
     assert not reports and failures[0].error.kind == "corrupt" and "jazz.00054.wav" in str(failures[0].error)
+
+
+def _ffmpeg(source: Path, out: Path, *codec_args: str) -> Path:
+    import subprocess
+
+    from genrelab.data.audio import bundled_ffmpeg
+
+    subprocess.run([bundled_ffmpeg(), "-nostdin", "-v", "error", "-y", "-i", str(source), *codec_args, str(out)], check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def other_formats(tmp_path_factory) -> Path:
+    """The library's swing source as ALAC (from the lossless source, and from a 128 kbps MP3), AAC,
+    Opus, AIFF and WMA, made by the bundled ffmpeg, and a garbage .m4a."""
+    folder = tmp_path_factory.mktemp("formats")
+    y = render_source("swing", 0, seconds=8.0, seed=3)
+    wav, mp3 = folder / "source.wav", folder / "source.mp3"
+    sf.write(wav, y, SR, subtype="PCM_16")
+    mp3.write_bytes(apply(parse("lame:cbr128"), y, SR)[0])
+    out = folder / "library"
+    out.mkdir()
+    _ffmpeg(wav, out / "genuine-alac.m4a", "-c:a", "alac")
+    _ffmpeg(mp3, out / "fake-alac.m4a", "-c:a", "alac")
+    _ffmpeg(wav, out / "aac.m4a", "-c:a", "aac", "-b:a", "128k")
+    _ffmpeg(wav, out / "opus.opus", "-c:a", "libopus", "-b:a", "96k")
+    _ffmpeg(wav, out / "genuine.aiff", "-c:a", "pcm_s16be")
+    _ffmpeg(wav, out / "wma.wma", "-c:a", "wmav2", "-b:a", "128k")
+    (out / "garbage.m4a").write_bytes(np.random.default_rng(4).bytes(5000))
+    return out
+
+
+EXPECTED_OTHER = {  # file: (the claim's start, verdict); Opus's bitrate is mutagen's average over the file
+    "genuine-alac.m4a": ("ALAC (lossless)", "genuine"),
+    "fake-alac.m4a": ("ALAC (lossless)", "fake lossless from ≈128 kbps"),
+    "aac.m4a": ("AAC 128 kbps", "undecidable: aac is not a codec the model learned"),
+    "opus.opus": ("OPUS ", "undecidable: opus is not a codec the model learned"),
+    "genuine.aiff": ("AIFF (lossless)", "genuine"),
+    "wma.wma": ("WMA 128 kbps", "undecidable: wma is not a codec the model learned"),
+}
+
+
+def test_alac_is_a_lossless_claim_and_codecs_the_model_never_learned_say_so(quality_model, other_formats):
+    files = sorted(other_formats.iterdir())
+    reports, failures = check_files(files, models.load(quality_model), jobs=1, progress=False)
+    assert {Path(r.path).name: r.detail for r in reports} == {k: v for k, (_, v) in EXPECTED_OTHER.items()}
+    assert all(r.header.claim.startswith(EXPECTED_OTHER[Path(r.path).name][0]) for r in reports)
+    assert [(Path(f.item[0]).name, f.error.kind) for f in failures] == [("garbage.m4a", "corrupt")]
+    by_name = {Path(r.path).name: r for r in reports}
+    fake, genuine = by_name["fake-alac.m4a"], by_name["genuine-alac.m4a"]
+    assert (fake.header.container, fake.header.codec, fake.header.bitrate_kbps) == ("mp4", "alac", None)
+    assert fake.has_cutoff and 16000 < fake.bandwidth_hz < 17500 and fake.confidence > 0.5
+    assert not genuine.has_cutoff and genuine.excerpts == [(0.0, pytest.approx(8.0, abs=0.05))]
+    assert by_name["aac.m4a"].header.codec == "aac" and by_name["aac.m4a"].confidence is None
+
+
+def test_the_command_judges_the_other_formats_and_lists_the_garbage_one(quality_model, other_formats, capsys):
+    assert main(["quality", str(other_formats), "--model", str(quality_model), "--quiet", "--jobs", "1", "--json"]) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert {Path(f["file"]).name: f["detail"] for f in answer["files"]} == {k: v for k, (_, v) in EXPECTED_OTHER.items()}
+    assert len(answer["unreadable"]) == 1 and answer["unreadable"][0].startswith(f"{other_formats / 'garbage.m4a'}: ")

@@ -235,7 +235,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _audio_inputs(inputs: list[Path]) -> tuple[list[Path], list[str]]:
     """Audio files of files and folders (recursive), and a line for each input that holds none."""
-    from genrelab.data.audio import is_audio_file
+    from genrelab.data.audio import extensions_text, is_audio_file
 
     files, missing = [], []
     for item in inputs:
@@ -243,7 +243,7 @@ def _audio_inputs(inputs: list[Path]) -> tuple[list[Path], list[str]]:
             found = sorted(p for p in item.rglob("*") if p.is_file() and is_audio_file(p) and not p.name.startswith("."))
             files += found
             if not found:
-                missing.append(f"{item}: no audio files (wav, mp3, flac, ogg, au) in this folder")
+                missing.append(f"{item}: no audio files ({extensions_text()}) in this folder")
         elif item.is_file():
             files.append(item)  # any extension: the decoder says whether it is audio
         else:
@@ -481,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
         "genuine, transcoded from ≈X kbps, fake lossless from ≈X kbps, or undecidable, with a\n"
         "confidence. Only a few excerpts of each file are decoded. The model comes from\n"
         "`dvc repro quality_models`; the book's quality chapter says how far to trust it, and that\n"
-        "AAC, Vorbis and Opus files are outside what it learned.\n\n"
+        "AAC, Vorbis, Opus and WMA files are outside what it learned (undecidable). ALAC, WAV and\n"
+        "AIFF claim lossless, as FLAC does.\n\n"
         "exit status: 0 every file checked, 1 some could not be read (a line each on stderr),\n"
         "2 none could, or no model.",
         epilog="example:\n  genrelab quality album/ song.mp3\n  genrelab quality music/ --csv > quality.csv\n"
@@ -502,6 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_quality)
 
     from genrelab.config import MUSICNN_CHECKPOINTS
+    from genrelab.data.audio import extensions_text
 
     p = sub.add_parser(
         "tags",
@@ -516,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  genrelab tags song.mp3 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="audio files (wav, flac, mp3, ogg, au)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help=f"audio files ({extensions_text()})")
     p.add_argument("--checkpoint", default="MTT_musicnn", choices=MUSICNN_CHECKPOINTS, help="default MTT_musicnn")
     p.add_argument("--top", type=int, default=5, metavar="N", help="tags per file (default 5)")
     p.add_argument("--json", action="store_true", help="machine-readable output: a list of {file, tags: [{tag, score}]}")
@@ -540,7 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cut each file into the study's 3 s segments, score them with the shipped model and\n"
         "average their probabilities, as the study scores tracks. Prints the top genres with their\n"
         "spread over the segments, after one line naming the model and its measured accuracy.\n"
-        "Any length; wav, flac, mp3, ogg, au; mono or stereo; any sample rate. Folders are walked.\n\n"
+        "Any length, mono or stereo, any sample rate. Folders are walked.\n"
+        f"Formats: {extensions_text()}.\n\n"
         "exit status: 0 every file answered, 1 some could not be read (a line each on stderr),\n"
         "2 none could, or no shipped model.",
         epilog="example:\n  genrelab predict song.mp3 music/ --top 3\n  genrelab predict clips/ --json > predictions.json",

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from genrelab.data.audio import AUDIO_EXTENSIONS
+from genrelab.data.audio import AUDIO_EXTENSIONS, extensions_text
 from genrelab.errors import AudioError, GenrelabError
 
 
@@ -41,7 +41,8 @@ def create_app(predictor, settings: dict):
 
     @app.get("/")
     def page():
-        return PAGE.replace("{{model}}", _escape(predictor.summary())), 200, {"Content-Type": "text/html; charset=utf-8"}
+        page = PAGE.replace("{{formats}}", extensions_text()).replace("{{accept}}", ",".join(AUDIO_EXTENSIONS))
+        return page.replace("{{model}}", _escape(predictor.summary())), 200, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.post("/api/analyze")
     def analyze():
@@ -50,7 +51,7 @@ def create_app(predictor, settings: dict):
             return error("no file: send one audio file in the form field 'audio'.", 400)
         name = secure_filename(upload.filename) or "upload"
         if Path(name).suffix.lower() not in AUDIO_EXTENSIONS:
-            return error(f"{upload.filename}: not an audio file. Upload {', '.join(AUDIO_EXTENSIONS)}.", 415)
+            return error(f"{upload.filename}: not an audio file. Upload one of: {extensions_text()}.", 415)
         with tempfile.TemporaryDirectory(prefix="genrelab-serve-") as folder, lock:
             path = Path(folder) / name
             upload.save(path)
@@ -119,8 +120,8 @@ li{margin:.4rem 0} audio{height:2rem;vertical-align:middle}
 </style></head><body>
 <h1>genrelab</h1>
 <p class="note" id="model">{{model}}</p>
-<label id="drop" for="file">Drop an audio file here, or click to pick one (wav, flac, mp3, ogg, au)</label>
-<input id="file" type="file" accept=".wav,.flac,.mp3,.ogg,.au,audio/*" hidden>
+<label id="drop" for="file">Drop an audio file here, or click to pick one ({{formats}})</label>
+<input id="file" type="file" accept="{{accept}},audio/*" hidden>
 <p id="status" class="note"></p><p id="error" role="alert"></p>
 <section id="result" hidden>
 <h2>Genres of <span id="name"></span>: <span id="top-genre"></span></h2>

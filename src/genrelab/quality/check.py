@@ -113,8 +113,7 @@ def excerpt_plan(seconds: float, n: int = EXCERPTS, length: float = EXCERPT_SECO
 def file_features(path: str | Path, n_excerpts: int, seconds: float, edge_db: float) -> tuple[Header, list[dict]]:
     """The header of ``path`` and the quality features of its :func:`excerpt_plan`.
     Raises :class:`AudioError` naming the file when it is empty, has no header, or cannot be decoded."""
-    import soundfile as sf
-
+    from genrelab.data import audio
     from genrelab.quality.excerpts import excerpt_features
 
     path = Path(path)
@@ -122,10 +121,11 @@ def file_features(path: str | Path, n_excerpts: int, seconds: float, edge_db: fl
         raise AudioError(f"{path}: empty file (0 bytes). Copy it again from its source.", kind="empty")
     header = read_header(path)
     try:
-        info = sf.info(str(path))
-    except Exception as err:  # libsndfile's errors differ by format and version
-        raise AudioError(f"{path}: {header.claim} header, but the audio cannot be decoded ({err}).", kind="corrupt") from err
-    duration = info.frames / info.samplerate if info.frames > 0 else (header.seconds or 0.0)
+        info = audio.info(path)
+    except AudioError as err:
+        reason = str(err).removeprefix(f"{path}: ")
+        raise AudioError(f"{path}: {header.claim} header, but {reason}", kind=err.kind) from err
+    duration = info.duration if info.frames > 0 else (header.seconds or 0.0)
     if duration < MIN_SECONDS:
         raise AudioError(f"{path}: {duration:.2f} s of audio; at least {MIN_SECONDS:g} s is needed to measure it.",
                          kind="too_short")  # fmt: skip

@@ -89,9 +89,9 @@ def missing_encoder(kind: str) -> str | None:
 def _ffmpeg(which: str) -> str | None:
     import shutil
 
-    import imageio_ffmpeg
+    from genrelab.data.audio import bundled_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe() if which == "bundled" else shutil.which("ffmpeg")
+    return bundled_ffmpeg() if which == "bundled" else shutil.which("ffmpeg")
 
 
 def encode_other(kind: str, setting: str, y: np.ndarray, sr: int) -> bytes:
@@ -118,25 +118,31 @@ def ffmpeg_encode(y: np.ndarray, sr: int, codec_args: list[str], suffix: str, ex
 
 
 def ffmpeg_decode(data: bytes, suffix: str, what: str = "the encoded audio") -> tuple[np.ndarray, int]:
-    """Samples ``(n_samples, channels)`` float32 and the rate of a file's bytes, decoded by the bundled ffmpeg."""
+    """Samples ``(n_samples, channels)`` float32 and the rate of a file's bytes, decoded by the bundled
+    ffmpeg as :func:`genrelab.data.audio.read_ffmpeg` decodes a user's file (the same samples as
+    ffmpeg's float WAV of them, measured on AAC, Vorbis and Opus)."""
     import tempfile
 
+    from genrelab.data.audio import read_ffmpeg
+
     with tempfile.TemporaryDirectory(prefix="genrelab-decode-") as folder:
-        source, out = Path(folder) / f"in{suffix}", Path(folder) / "out.wav"
+        source = Path(folder) / f"in{suffix}"
         source.write_bytes(data)
-        _run_ffmpeg(["-i", str(source), "-c:a", "pcm_f32le", str(out)], b"", None, what)
-        return decode(out.read_bytes(), what)
+        try:
+            return read_ffmpeg(source)
+        except AudioError as err:
+            raise AudioError(f"{what}: {str(err).removeprefix(f'{source}: ')}", kind=err.kind) from err
 
 
-def _run_ffmpeg(args: list[str], stdin: bytes, exe: str | None, what: str = "") -> None:
+def _run_ffmpeg(args: list[str], stdin: bytes, exe: str | None) -> None:
     import subprocess
 
-    import imageio_ffmpeg
+    from genrelab.data.audio import bundled_ffmpeg
 
-    done = subprocess.run([exe or imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", *args], input=stdin,
+    done = subprocess.run([exe or bundled_ffmpeg(), "-nostdin", "-v", "error", *args], input=stdin,
                           capture_output=True)  # fmt: skip
     if done.returncode != 0:
-        raise AudioError(f"{what or 'ffmpeg'}: ffmpeg {' '.join(args[-5:-1])} failed: "
+        raise AudioError(f"ffmpeg: ffmpeg {' '.join(args[-5:-1])} failed: "
                          f"{done.stderr.decode(errors='replace').strip()}")  # fmt: skip
 
 

@@ -1,7 +1,10 @@
 """Excerpts of a file, and the quality features of each: the one input of every quality model.
 
 Only the excerpts are decoded (``soundfile`` seeks in MP3 and FLAC), so a 4-minute file costs a
-few seconds of decoding, not four minutes'. A feature row is :func:`genrelab.quality.spectral.spectral_features`
+few seconds of decoding, not four minutes'. The formats :func:`genrelab.data.audio.via_ffmpeg`
+gives ffmpeg are decoded up to each excerpt's end and cut by sample number, since ffmpeg's own seek
+in AAC is not sample-exact: three 10 s excerpts of a 4-minute AAC file take 1.3 s (FLAC: 0.06 s),
+measured on a busy 2-core machine. A feature row is :func:`genrelab.quality.spectral.spectral_features`
 plus the high-band profile as ``profile_00`` ... ``profile_63``.
 """
 
@@ -24,6 +27,18 @@ PROFILE_COLUMNS = tuple(f"profile_{k:02d}" for k in range(spectral.PROFILE_BANDS
 def read_excerpt(path: str | Path, offset_seconds: float, seconds: float) -> tuple[np.ndarray, int]:
     """``seconds`` of ``path`` from ``offset_seconds`` (fewer at the end of the file), float32
     ``(n_samples, channels)``, and the file's rate. Raises :class:`AudioError` naming the file."""
+    from genrelab.data import audio
+
+    if audio.via_ffmpeg(path):
+        y, sr = audio.read_ffmpeg(path, offset_seconds, seconds)
+    else:
+        y, sr = _read_sndfile(path, offset_seconds, seconds)
+    if len(y) == 0:
+        raise AudioError(f"{path}: holds no samples at {offset_seconds:g} s.", kind="empty")
+    return y, sr
+
+
+def _read_sndfile(path: str | Path, offset_seconds: float, seconds: float) -> tuple[np.ndarray, int]:
     try:
         with sf.SoundFile(str(path)) as f:
             sr = f.samplerate
@@ -31,8 +46,6 @@ def read_excerpt(path: str | Path, offset_seconds: float, seconds: float) -> tup
             y = f.read(int(seconds * sr), dtype="float32", always_2d=True)
     except Exception as err:  # libsndfile's errors differ by format and version
         raise AudioError(f"{path}: cannot be decoded ({err}).", kind="corrupt") from err
-    if len(y) == 0:
-        raise AudioError(f"{path}: holds no samples at {offset_seconds:g} s.", kind="empty")
     return y, sr
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from genrelab.data.audio import extensions_text
 from genrelab.data.sources.base import Source
 
 
 class Folder(Source):
     name = "folder"
-    layout = "ROOT/<genre>/<file> with wav, mp3, flac, ogg or au files"
+    layout = f"ROOT/<genre>/<file> with audio files ({extensions_text()})"
     description = "a **folder of the user's own music** (`<genre>/<file>`)."
