@@ -123,6 +123,9 @@ def test_make_image_models_names_and_errors():
     ]  # fmt: skip
     assert list(sets["hog12"].models) == ["hog12_logreg", "hog12_lightgbm"]
     assert list(sets["shelf"].models) == ["svm", "logreg"]
+    # An approach's own cv_folds wins over the section's; the others keep the section's.
+    folds = {name: fs.cv_folds for name, fs in make_image_models({"cv_folds": 1, "shelf": {"cv_folds": 5}}).items()}
+    assert folds == {"pixels": 1, "hog9": 1, "hog12": 1, "shelf": 5}
     # load_params gives an absent open ``models`` mapping as None: the defaults run.
     assert list(make_image_models({"pixels": {"models": None}})["pixels"].models) == ["random_forest", "logreg"]
 

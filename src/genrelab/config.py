@@ -131,12 +131,14 @@ Components = Annotated[float | int, AfterValidator(_check_components)]  # PCA: a
 
 
 class Pixels(_WithModels):
+    cv_folds: NonNegative | None = None  # this approach's selection folds; None: image_models.cv_folds
     n_components: Components = 0.9
     fit_rows: Positive = 3000
     models: ModelMap = _models({"random_forest": {}, "logreg": {}})
 
 
 class Hog(_WithModels):
+    cv_folds: NonNegative | None = None
     pixels_per_cell: list[Positive] = [9, 12]  # one HOG approach per cell size; a single int is one size
     orientations: Positive = 9
     cells_per_block: Positive = 2
@@ -152,6 +154,7 @@ class Hog(_WithModels):
 
 
 class Shelf(_WithModels):
+    cv_folds: NonNegative | None = None
     floor_db: Annotated[float, Field(le=0)] = -50.0  # relative to each spectrogram's maximum
     models: ModelMap = _models({"svm": {}, "logreg": {}})
 

@@ -67,6 +67,7 @@ class FeatureSet(NamedTuple):
     features: Callable[[np.ndarray], np.ndarray]  # (n, n_mels, n_frames) dB -> (n, n_features)
     models: dict[str, Callable[[], BaseEstimator]]  # model name -> zero-argument factory
     settings: dict  # how ``features`` turns spectrograms into rows (JSON-compatible), saved with each model
+    cv_folds: int  # selection folds (:func:`genrelab.evaluation.loop.selection_folds`'s ``n_folds``)
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,10 +319,13 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
     seed = p["seed"]
     sets: dict[str, FeatureSet] = {}
 
+    def folds(part: dict) -> int:  # an approach's own setting wins over the section's
+        return p["cv_folds"] if part["cv_folds"] is None else part["cv_folds"]
+
     pix = p["pixels"]
     pca = ChunkedPCA(pix["n_components"], standardize=True, fit_rows=pix["fit_rows"], random_state=seed)
     sets["pixels"] = FeatureSet("spectrogram_pixels", pixel_features, _factories("pixels", pix["models"], pca, seed),
-                                {"transform": "pixels"})  # fmt: skip
+                                {"transform": "pixels"}, folds(pix))  # fmt: skip
 
     hog = p["hog"]
     for cell in hog["pixels_per_cell"]:
@@ -335,7 +339,7 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
         described = {"transform": "hog", "pixels_per_cell": cell, "orientations": hog["orientations"],
                      "cells_per_block": hog["cells_per_block"]}  # fmt: skip
         sets[f"hog{cell}"] = FeatureSet("spectrogram_hog", features, {f"hog{cell}_{n}": f for n, f in models.items()},
-                                        described)  # fmt: skip
+                                        described, folds(hog))  # fmt: skip
 
     shelf = p["shelf"]
     freqs = mel_band_centres(settings.n_mels, settings.fmin, settings.fmax)
@@ -347,7 +351,7 @@ def make_image_models(params: dict | None = None, settings: SpectrogramSettings 
         return shelf_features(X, freqs, floor_db)
 
     sets["shelf"] = FeatureSet("spectrogram_shelf", shelf_fn, _factories("shelf", shelf["models"], None, seed),
-                               {"transform": "shelf", "floor_db": floor_db})  # fmt: skip
+                               {"transform": "shelf", "floor_db": floor_db}, folds(shelf))  # fmt: skip
     return sets
 
 
@@ -370,7 +374,8 @@ def evaluate_image_models(
     ----------
     X, index : :func:`genrelab.features.spectrograms.load_segments` output.
     splits : the split table.
-    params, settings : as for :func:`make_image_models` (``seed`` and ``cv_folds`` come from params).
+    params, settings : as for :func:`make_image_models` (``seed`` comes from params, each approach's
+        selection folds from its :class:`FeatureSet`).
     protocols, split_seed, test_fraction, progress : passed to :func:`genrelab.evaluation.loop.evaluate`.
     models_dir : when given, each fitted model is saved in ``models_dir/<approach>/``, with the
         spectrogram settings and the feature transform its input needs.
@@ -390,7 +395,7 @@ def evaluate_image_models(
         runs.setdefault(fs.approach, []).append(
             evaluate(
                 fs.features(X), y, index, splits, approach=fs.approach, models=fs.models, protocols=protocols,
-                level="segment", cv_folds=p["cv_folds"], seed=p["seed"], split_seed=split_seed,
+                level="segment", cv_folds=fs.cv_folds, seed=p["seed"], split_seed=split_seed,
                 test_fraction=test_fraction, progress=progress,
                 models_dir=None if models_dir is None else Path(models_dir) / fs.approach,
                 features={"input": "log-mel segments", "spectrograms": dict(settings.__dict__), **fs.settings},
