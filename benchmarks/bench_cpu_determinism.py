@@ -13,11 +13,13 @@ difference from the first variant of the pair):
     data with a fixed seed: its validation and predicted probabilities.
 
 Variants: ``pinned`` (:data:`PINS`, what the Makefile and dvc.yaml set) against ``pinned+lesser``
-(the same with a lesser CPU simulated: :data:`LESSER`, oneDNN and XLA capped at AVX2, NumPy's
-AVX-512 paths off, one core), which must match, and ``unpinned`` against ``unpinned+lesser``
-(OpenBLAS's Haswell kernel in place of the one it picks here), which shows what the pins are for. Exit status
-1 when a pinned pair differs. ``pinned+noavx2`` (NumPy's AVX2 paths off too: a CPU without AVX2)
-is reported, not required: no pin reaches below AVX2.
+(the same with an AVX2 CPU of one core simulated: :data:`LESSER`, NumPy's, oneDNN's and XLA's
+AVX-512 paths off, the process on one core), which must match; ``unpinned`` (the libraries'
+defaults) against ``unpinned+lesser`` (the same simulation, and OpenBLAS's Haswell kernel in place
+of the one it picks here), which shows what the pins are for. ``pinned+noavx2`` (NumPy's and
+oneDNN's AVX2 paths off too: a CPU without AVX2) is reported, not required: no pin reaches below
+AVX2. Exit status 1 when the pinned pair differs. The CNN also asserts that Keras put no XLA on
+the CPU (XLA compiles for the host's ISA).
 
     nice python benchmarks/bench_cpu_determinism.py                 # both workloads, all variants
     nice python benchmarks/bench_cpu_determinism.py --workload audio --variants pinned pinned+lesser
@@ -52,13 +54,15 @@ LESSER = {
     "XLA_FLAGS": "--xla_cpu_max_isa=AVX2",
     "NPY_DISABLE_CPU_FEATURES": "X86_V4,AVX512_ICL,AVX512_SPR",
 }
+# TensorFlow's own defaults, which genrelab.tensorflow_setup would otherwise replace by the pins.
+TF_DEFAULTS = {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "ALL", "TF_NUM_INTRAOP_THREADS": "0"}
 VARIANTS = {
     "pinned": PINS,
     "pinned+lesser": {**PINS, **LESSER},
     "pinned+noavx2": {**PINS, **LESSER, "NPY_DISABLE_CPU_FEATURES": "X86_V3,X86_V4,AVX512_ICL,AVX512_SPR",
                       "ONEDNN_MAX_CPU_ISA": "AVX"},
-    "unpinned": {"TF_ENABLE_ONEDNN_OPTS": "1"},  # TensorFlow's own default (genrelab.tensorflow_setup turns it off)
-    "unpinned+lesser": {**LESSER, "OPENBLAS_CORETYPE": "Haswell", "TF_ENABLE_ONEDNN_OPTS": "1"},
+    "unpinned": TF_DEFAULTS,
+    "unpinned+lesser": {**TF_DEFAULTS, **LESSER, "OPENBLAS_CORETYPE": "Haswell"},
 }
 # (reference, other, must match)
 PAIRS = [("pinned", "pinned+lesser", True), ("pinned", "pinned+noavx2", False), ("unpinned", "unpinned+lesser", False)]
