@@ -10,11 +10,22 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-# OpenBLAS picks its kernels per CPU, and kernels round differently (Haswell's move the mel
-# spectrograms' last digits, then HOG scores and logreg_none by a test clip or two): one kernel that
-# every x86-64 CPU with AVX runs, whatever the environment says. NumPy's and TensorFlow's own SIMD
-# paths still follow the CPU, so another CPU may still move the CNN and MLP scores.
+# The CPU pins (dvc.yaml's ${cpu} sets the same for a plain `dvc repro`). Libraries pick their
+# kernels by the CPU and split work by its core count, and each choice rounds differently, which
+# moved 11 scores between an AMD and an Intel AVX-512 machine (benchmarks/bench_cpu_determinism.py
+# simulates another CPU). OpenBLAS: one kernel that every x86-64 CPU with AVX runs (Haswell's moves
+# the mel spectrograms' last digits, then HOG scores and logreg_none by a test clip or two), and one
+# thread (its threaded paths round otherwise; the stages' workers already run one each). NumPy's
+# SIMD loops: the AVX2 paths on every AVX-512 CPU (numpy 2.4's names; naming a feature the CPU
+# lacks is harmless). TensorFlow: its Eigen kernels instead of oneDNN's, the oneDNN sgemm those
+# still multiply through capped at AVX2, and two intra-op threads (Eigen splits a product by
+# them). A CPU without AVX2 still runs other paths.
 export OPENBLAS_CORETYPE := Sandybridge
+export OPENBLAS_NUM_THREADS := 1
+export NPY_DISABLE_CPU_FEATURES := X86_V4,AVX512_ICL,AVX512_SPR
+export TF_ENABLE_ONEDNN_OPTS := 0
+export ONEDNN_MAX_CPU_ISA := AVX2
+export TF_NUM_INTRAOP_THREADS := 2
 
 .PHONY: help setup data repro book readme test test-fast lock clean check-data plots-template
 

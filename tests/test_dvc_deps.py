@@ -76,7 +76,7 @@ def entry(stage: dict) -> tuple[set[str], set[Path]]:
         code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
         return imported_modules(ast.parse(code)), set()
-    command = re.match(r"genrelab ([\w-]+)", cmd)
+    command = re.search(r"\bgenrelab ([\w-]+)", cmd)  # after the ${cpu} pins
     assert command, f"stage command not understood: {cmd!r}"
     cli = ast.parse((PACKAGE / "cli.py").read_text())
     name = f"_cmd_{command.group(1).replace('-', '_')}"  # genrelab quality-data -> _cmd_quality_data

@@ -47,7 +47,7 @@ from genrelab.evaluation.splits import segment_subsets
 from genrelab.models import ProbabilityClassifier, file_slug, model_path
 from genrelab.tensorflow_setup import import_tensorflow
 
-tf = import_tensorflow()  # without TensorFlow's C++ start-up lines, which drown notebook output
+tf = import_tensorflow()  # quiet (no C++ start-up lines in notebook output), oneDNN off, ops deterministic
 import keras  # noqa: E402
 
 SCRATCH = "cnn_scratch"
@@ -402,9 +402,9 @@ class _Batches(keras.utils.PyDataset):
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow and make TF ops deterministic (same seed, same model)."""
+    """Seed Python, NumPy and TensorFlow (same seed, same model: ops are deterministic from
+    :func:`genrelab.tensorflow_setup.import_tensorflow` on)."""
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
 
 
 def build_scratch(input_shape: tuple[int, int], n_classes: int, params: dict, mean: float, variance: float) -> keras.Model:
