@@ -1,4 +1,6 @@
-"""Each chapter's opening finding: computed from its results, naming the chosen entry, never the best on test."""
+"""Each chapter's opening finding: computed from its results, naming the chosen entry, never the best on test.
+
+The model chapters' and the comparison's are in ``report.findings``; the others live with their views."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ import numpy as np
 import pandas as pd
 from test_compare import KNN, SPEC_WITH_KNN, make_results
 
-from genrelab.report import findings
+from genrelab.report import eda, findings
+from genrelab.report.quality import quality_finding
 
 
 def test_a_model_chapter_names_its_selected_entry_not_the_best_on_test():
@@ -40,10 +43,13 @@ def test_a_chapter_of_several_approaches_lists_each_chosen_entry():
 def test_the_comparison_finding_is_the_study_s_choice_across_approaches():
     scores, _ = make_results({**SPEC_WITH_KNN, KNN: {**SPEC_WITH_KNN[KNN], "artist_grouped": 0.6}})
     text = findings.compare(scores)
-    assert text.startswith("Under the most honest protocol available here, `artist_grouped`")
-    assert "**audio_features / svm (clip)**: 70.0 % test accuracy" in text
-    assert "The weakest approach's entry is audio_features / dummy (clip)" not in text  # dummy is not selected
-    assert "The weakest approach's entry is cnn_transfer / mobilenetv2[random] (track) at 40.0 %" in text
+    assert text.startswith("Under `artist_grouped`, the most honest protocol here, the entry chosen inside the training"
+                           " data across all approaches is **audio_features / svm (clip)**: 70.0 % test accuracy")
+    assert "dummy" not in text  # never an approach's selected entry
+    assert "The weakest approach's entry, cnn_transfer / mobilenetv2[random] (track), scores 40.0 %" in text
+    assert "would have picked the same entry" in text
+    peeked = findings.compare(make_results()[0])  # knn, not chosen, is best on test at 80 %
+    assert "the study would report 80.0 % instead: 10.0 points of selection noise" in peeked
 
 
 def test_the_data_finding_counts_files_duplicates_and_the_honest_test_set():
@@ -52,7 +58,7 @@ def test_the_data_finding_counts_files_duplicates_and_the_honest_test_set():
     splits = pd.DataFrame({"track_id": list("abcd"), "random_segment": ["train"] * 4,
                            "artist_grouped": ["train", "test", "train", "test"]})
     duplicates = pd.DataFrame({"track_a": ["a"], "track_b": ["c"], "kind": ["near"], "cross_label": [True]})
-    text = findings.data(manifest, splits, duplicates)
+    text = eda.data_finding(manifest, splits, duplicates)
     assert text.startswith("**4 of 5 audio files are used** (1 excluded")
     assert "2 classes and 0.03 h of audio" in text
     assert "1 pair(s), 1 of them across labels" in text
@@ -65,7 +71,7 @@ def test_the_features_finding_names_the_feature_that_separates_the_classes():
     clips = pd.DataFrame({"label": labels, "noise": rng.normal(size=40), "copy": rng.normal(size=40)})
     clips["signal"] = np.where(labels == "a", 0.0, 5.0) + rng.normal(scale=0.1, size=40)
     clips["twin"] = clips["noise"] * 2 + 1e-3 * rng.normal(size=40)
-    text = findings.features(clips, ["noise", "copy", "signal", "twin"])
+    text = eda.features_finding(clips, ["noise", "copy", "signal", "twin"])
     assert "`signal` separates the classes best" in text
     assert "1 pair(s) of features correlate beyond |r| = 0.9" in text
 
@@ -75,6 +81,19 @@ def test_the_quality_finding_reads_the_command_s_held_out_shares():
                               "cv_folds": [3, 3]})
     command = pd.DataFrame({"measure": ["right verdict", "fake lossless caught", "genuine accused"],
                             "hits": [649, 200, 11], "rows": [660, 200, 380], "sources": [20, 20, 20]})
-    text = findings.quality("svm_rbf", selection, command)
+    text = quality_finding("svm_rbf", selection, command)
     assert "chose `svm_rbf`** (93.9 % collision-group macro-F1 over 3 folds)" in text
     assert "On 20 held-out sources" in text and "649 of 660 files" in text and "11 of 380 genuine" in text
+
+
+def test_the_recommend_finding_names_the_shipped_model_and_the_filtered_precision():
+    from genrelab.report.recommend import recommend_finding
+
+    card = {"approach": "musicnn_embeddings", "model": "m", "protocol": "artist_grouped", "classes": list("abc"),
+            "test": {"n_test": 50, "accuracy": 0.96, "ci_low": 0.9, "ci_high": 1.0}}
+    precision = pd.DataFrame({"queries": ["all tracks", "all tracks", "artist_grouped"],
+                              "artist_filter": [False, True, True], "precision": [0.99, 0.9, 0.8]})
+    text = recommend_finding(card, precision, 5)
+    assert text.startswith("**The shipped model is musicnn_embeddings / m**, chosen under `artist_grouped`")
+    assert "96.0% (95 % CI 90.0% to 100.0%)" in text and "It knows 3 genres" in text
+    assert "5 nearest neighbours from other artists, 90% share its genre" in text

@@ -36,7 +36,9 @@ def test_the_chapter_opens_with_its_finding(path):
     last = setup.source.rstrip().splitlines()[-1]
     assert "display(" not in setup.source and not re.match(r"^[\w.]+(\(.*\))?$", last), (
         f"{path.name}: the set-up cell shows something before the finding")
-    assert finding.source.startswith("display(Markdown(findings."), f"{path.name}: the fourth cell is not the finding"
+    assert re.match(r"display\(Markdown\((findings\.\w+|[\w.]*_finding)\(", finding.source), (
+        f"{path.name}: the fourth cell is not the finding")
+    assert "remove-input" in finding.metadata.get("tags", [])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -1,57 +1,26 @@
-"""What each chapter found, in two or three sentences computed from its results.
+"""What the model chapters and the comparison found, in two or three sentences computed from the results.
 
-Each chapter of the book opens with one of these, before any table, so that a reader who stops
-there still leaves with the result. Every number, name and ordering is read from the tables the
-chapter itself shows; nothing is typed in.
+Each chapter of the book opens with its finding, before any table, so that a reader who stops
+there still leaves with the result; every number, name and ordering is read from the tables the
+chapter itself shows. The other chapters' openings live with their views: ``eda.data_finding``,
+``eda.features_finding``, ``recommend.recommend_finding``, ``quality.quality_finding``. This module
+imports only the leaderboard's tables, so a model stage's notebook gains no other dependency.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sklearn.feature_selection import f_classif
 
-from genrelab.data.manifest import usable_tracks
 from genrelab.evaluation.results import mark_selected
-from genrelab.evaluation.splits import available_protocols
-from genrelab.report.compare.prose import best_sentence, oracle_sentence
 from genrelab.report.compare.tables import (
     LEAKY,
+    STUDY,
     entry_label,
     leaderboard,
     most_honest,
     oracle_gap,
     selected_entries,
 )
-
-HIGH_CORRELATION = 0.9  # |Pearson r| above which two features count as near-redundant
-
-
-def data(manifest: pd.DataFrame, splits: pd.DataFrame, duplicates: pd.DataFrame) -> str:
-    """The corpus in numbers: files used and excluded, classes, duplicates, the most honest test set."""
-    ok = usable_tracks(manifest)
-    excluded = len(manifest) - len(ok)
-    cross = int(duplicates["cross_label"].astype(bool).sum()) if len(duplicates) else 0
-    honest = most_honest(pd.DataFrame({"protocol": available_protocols(splits)}))
-    n_test = int((splits[honest] == "test").sum())
-    dropped = f"{excluded} excluded, each listed below with its reason" if excluded else "none excluded"
-    return (f"**{len(ok)} of {len(manifest)} audio files are used** ({dropped}), {ok['genre'].nunique()} classes "
-            f"and {pd.to_numeric(ok['duration_s']).sum() / 3600:.2f} h of audio. The duplicate search found "
-            f"{len(duplicates)} pair(s), {cross} of them across labels; the grouped protocols keep each pair on one "
-            f"side of the split. The most honest protocol here, `{honest}`, tests {n_test} tracks.")
-
-
-def features(clips: pd.DataFrame, columns: list[str]) -> str:
-    """The feature table: size, the single most separating feature, near-redundant pairs."""
-    X = clips[columns].to_numpy(dtype=float)
-    labels = clips["label"].to_numpy(dtype=object)
-    f_stat, _ = f_classif(X, labels)
-    best = columns[int(pd.Series(f_stat).fillna(-1).to_numpy().argmax())]
-    r = clips[columns].corr().abs().to_numpy()
-    pairs = int(((r > HIGH_CORRELATION).sum() - len(columns)) // 2)  # off-diagonal, each pair once
-    return (f"**Every clip gets the {len(columns)} columns of the public GTZAN tables** ({len(clips)} clips here). "
-            f"On its own, `{best}` separates the classes best (one-way ANOVA F = {f_stat.max():.0f}); "
-            f"{pairs} pair(s) of features correlate beyond |r| = {HIGH_CORRELATION:g}, so the columns carry less "
-            "information than their count suggests.")
 
 
 def models(scores: pd.DataFrame) -> str:
@@ -103,50 +72,27 @@ def _span(values: pd.Series, signed: bool = False) -> str:
     return low if low == high else f"{low} to {high}"
 
 
-def recommend(card: dict, precision: pd.DataFrame, k: int) -> str:
-    """The shipped model and how often the recommender's neighbours share the query's genre.
-
-    ``precision``: the recommend stage's table (``queries, artist_filter, precision``).
-    """
-    test = card["test"]
-    filtered = precision[precision["queries"].str.startswith("all") & precision["artist_filter"].astype(bool)]
-    neighbours = (f" Among a query's {k} nearest neighbours from other artists, {filtered['precision'].iloc[0]:.0%} "
-                  "share its genre." if len(filtered) else "")
-    return (f"**The shipped model is {card['approach']} / {card['model']}**, chosen under `{card['protocol']}` by "
-            f"its selection score inside the training data; that protocol's {test['n_test']} test tracks then scored "
-            f"it once: {test['accuracy']:.1%} (95 % CI {test['ci_low']:.1%} to {test['ci_high']:.1%}). "
-            f"It knows {len(card['classes'])} genres.{neighbours}")
-
-
-def quality(shipped: str, selection: pd.DataFrame, command: pd.DataFrame) -> str:
-    """The quality model chosen by cross-validation, and what the command gets right on held-out sources.
-
-    ``selection``: ``model, cv_macro_f1, cv_std, cv_folds``; ``command``: ``measure, hits, rows, sources``.
-    """
-    chosen = selection.set_index("model").loc[shipped]
-    by = command.set_index("measure")
-
-    def share(measure: str) -> str:
-        row = by.loc[measure]
-        return f"{int(row['hits'])} of {int(row['rows'])}"
-
-    sources = int(by["sources"].iloc[0])
-    return (f"**Cross-validation over the training sources chose `{shipped}`** "
-            f"({100 * chosen['cv_macro_f1']:.1f} % collision-group macro-F1 over {int(chosen['cv_folds'])} folds). "
-            f"On {sources} held-out sources, `genrelab quality` gives the right verdict for {share('right verdict')} "
-            f"files, catches {share('fake lossless caught')} fake lossless files and accuses "
-            f"{share('genuine accused')} genuine ones.")
-
-
 def compare(scores: pd.DataFrame) -> str:
-    """The study's answer: the entry chosen across all approaches under the most honest protocol."""
+    """The study's answer: the entry chosen across all approaches under the most honest protocol, the
+    weakest approach's entry, and what choosing on the test set would have reported instead."""
     board = leaderboard(scores, "track")
     selected = selected_entries(board)
     honest = most_honest(board)
-    honest_selected = selected[selected["protocol"] == honest]
-    if honest_selected.empty:
+    chosen = selected[selected["protocol"] == honest]
+    if chosen.empty:
         return f"No entry under `{honest}` has a selection score: turn on the stages' `cv_folds` and rerun."
-    worst = honest_selected.sort_values("accuracy").iloc[0]
-    return (best_sentence(honest_selected, honest)
-            + f" The weakest approach's entry is {entry_label(worst)} at {100 * worst.accuracy:.1f} %. "
-            + oracle_sentence(oracle_gap(board), honest))
+    top, worst = chosen.iloc[0], chosen.sort_values("accuracy", kind="stable").iloc[0]
+    parts = [f"Under `{honest}`, the most honest protocol here, the entry chosen inside the training data across "
+             f"all approaches is **{entry_label(top)}**: {_pct(top.accuracy)} test accuracy (95 % CI {_ci(top)}) on "
+             f"{int(top.n_test)} test tracks. The weakest approach's entry, {entry_label(worst)}, scores "
+             f"{_pct(worst.accuracy)}."]
+    study = oracle_gap(board)
+    study = study[(study["protocol"] == honest) & (study["approach"] == STUDY)]
+    if len(study) and study["gap_points"].iloc[0] > 0:
+        s = study.iloc[0]
+        parts.append(f"Had the test set chosen among the {int(s.candidates)} candidates, the study would report "
+                     f"{_pct(s.oracle_accuracy)} instead: {s.gap_points:.1f} points of selection noise.")
+    elif len(study):
+        parts.append(f"Choosing on the test set among the {int(study['candidates'].iloc[0])} candidates would have "
+                     "picked the same entry.")
+    return " ".join(parts)

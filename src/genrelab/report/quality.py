@@ -107,3 +107,23 @@ def styles_table(styles: pd.DataFrame) -> pd.DataFrame:
     """Each left-out style's share (%) of right collision groups with its 95 % interval over sources."""
     return styles.assign(**{"% right (95 % CI)": _cells(styles["value"], styles["low"], styles["high"])})[
         ["style", "files", "sources", "% right (95 % CI)"]].set_index("style")  # fmt: skip
+
+
+def quality_finding(shipped: str, selection: pd.DataFrame, command: pd.DataFrame) -> str:
+    """The quality model chosen by cross-validation, and what the command gets right on held-out sources.
+
+    ``selection``: ``model, cv_macro_f1, cv_std, cv_folds``; ``command``: ``measure, hits, rows, sources``.
+    """
+    chosen = selection.set_index("model").loc[shipped]
+    by = command.set_index("measure")
+
+    def share(measure: str) -> str:
+        row = by.loc[measure]
+        return f"{int(row['hits'])} of {int(row['rows'])}"
+
+    sources = int(by["sources"].iloc[0])
+    return (f"**Cross-validation over the training sources chose `{shipped}`** "
+            f"({100 * chosen['cv_macro_f1']:.1f} % collision-group macro-F1 over {int(chosen['cv_folds'])} folds). "
+            f"On {sources} held-out sources, `genrelab quality` gives the right verdict for {share('right verdict')} "
+            f"files, catches {share('fake lossless caught')} fake lossless files and accuses "
+            f"{share('genuine accused')} genuine ones.")

@@ -83,3 +83,18 @@ def example_html(index, position: int, k: int, seconds: float) -> str:
             f"{audio_player(root / query['path'], seconds)}</p>"
             f"<table><caption>without the artist filter</caption>{head}{rows(plain)}</table>"
             f"<table><caption>with the artist filter</caption>{head}{rows(filtered)}</table>")  # fmt: skip
+
+
+def recommend_finding(card: dict, precision: pd.DataFrame, k: int) -> str:
+    """The shipped model and how often the recommender's neighbours share the query's genre.
+
+    ``precision``: the recommend stage's table (``queries, artist_filter, precision``).
+    """
+    test = card["test"]
+    filtered = precision[precision["queries"].str.startswith("all") & precision["artist_filter"].astype(bool)]
+    neighbours = (f" Among a query's {k} nearest neighbours from other artists, {filtered['precision'].iloc[0]:.0%} "
+                  "share its genre." if len(filtered) else "")
+    return (f"**The shipped model is {card['approach']} / {card['model']}**, chosen under `{card['protocol']}` by "
+            f"its selection score inside the training data; that protocol's {test['n_test']} test tracks then scored "
+            f"it once: {test['accuracy']:.1%} (95 % CI {test['ci_low']:.1%} to {test['ci_high']:.1%}). "
+            f"It knows {len(card['classes'])} genres.{neighbours}")

@@ -42,9 +42,9 @@ def conclusions(scores: pd.DataFrame, predictions: pd.DataFrame, *, source: str,
     if honest_selected.empty:
         return f"No entry under `{honest}` has a selection score: turn on its stage's `cv_folds` and rerun."
     parts = [
-        best_sentence(honest_selected, honest),
+        _best_sentence(honest_selected, honest),
         _best_overall_table(selected),
-        oracle_sentence(oracle_gap(board), honest),
+        _oracle_sentence(oracle_gap(board), honest),
         _leakage_sentence(leakage(board), honest),
         _paired_sentence(paired_tests(predictions, honest_selected, settings), honest, settings["alpha"]),
         _cheapest_sentence(honest_selected, honest),
@@ -53,7 +53,7 @@ def conclusions(scores: pd.DataFrame, predictions: pd.DataFrame, *, source: str,
     return "\n\n".join(p for p in parts if p)
 
 
-def best_sentence(selected: pd.DataFrame, honest: str) -> str:
+def _best_sentence(selected: pd.DataFrame, honest: str) -> str:
     top = selected.iloc[0]
     text = (f"Under the most honest protocol available here, `{honest}`, the entry chosen inside the training data "
             f"(highest selection score: {top.select_by}, {_pct(top.select_score)}) is **{entry_label(top)}**: "
@@ -79,7 +79,7 @@ def _best_overall_table(selected: pd.DataFrame) -> str:
         index=False)
 
 
-def oracle_sentence(gap: pd.DataFrame, honest: str) -> str:
+def _oracle_sentence(gap: pd.DataFrame, honest: str) -> str:
     rows = gap[gap["protocol"] == honest]
     study = rows[rows["approach"] == STUDY]
     per_approach = rows[rows["approach"] != STUDY]
