@@ -110,7 +110,7 @@ def app(built_project):
     from genrelab.inference.serve import create_app
 
     predictor = Predictor.load(built_project / "models/predict")
-    return create_app(predictor, section("serve", {"max_upload_mb": 1.0})), built_project
+    return create_app({"main": predictor}, section("serve", {"max_upload_mb": 1.0})), built_project
 
 
 def test_serve_answers_an_upload_and_keeps_nothing(app, tmp_path, monkeypatch):
