@@ -14,6 +14,8 @@ import soundfile as sf
 
 from conftest import BIN, pipeline_env
 
+SHIPPED = {"main": "models/predict", "gtzan": "models/predict_gtzan"}  # the tiny profile has the public table
+
 pytestmark = pytest.mark.slow
 
 
@@ -109,8 +111,8 @@ def app(built_project):
     from genrelab.inference.predict import Predictor
     from genrelab.inference.serve import create_app
 
-    predictor = Predictor.load(built_project / "models/predict")
-    return create_app(predictor, section("serve", {"max_upload_mb": 1.0})), built_project
+    predictors = {name: Predictor.load(built_project / folder) for name, folder in SHIPPED.items()}
+    return create_app(predictors, section("serve", {"max_upload_mb": 1.0})), built_project
 
 
 def test_serve_answers_an_upload_and_keeps_nothing(app, tmp_path, monkeypatch):
@@ -131,6 +133,35 @@ def test_serve_answers_an_upload_and_keeps_nothing(app, tmp_path, monkeypatch):
     assert client.get(answer["recommendations"][0]["audio"]).status_code == 200
     assert client.get("/audio/..%2Fparams.yaml").status_code == 404
     assert list(tmp_path.iterdir()) == []  # the upload's folder is gone
+
+
+def test_export_ships_gtzans_genres_beside_the_studys(built_project):
+    card = json.loads((built_project / "models/predict_gtzan/card.json").read_text())
+    assert card["protocol"] == "fault_filtered" and len(card["classes"]) == 10 and "blues" in card["classes"]
+    assert card["selection"]["method"] == "official validation split"
+    summary = json.loads((built_project / "results/stages/export.json").read_text())["gtzan"]
+    assert (summary["model"], summary["accuracy"]) == (card["model"], card["test"]["accuracy"])
+
+
+def test_serve_answers_with_the_model_the_page_chose(app, tmp_path):
+    flask_app, project = app
+    client = flask_app.test_client()
+    page = client.get("/").data.decode()
+    assert '<option value="main"' in page and '<option value="gtzan"' in page
+    track = next((project / "data/raw").rglob("*.wav"))  # 9 s: too short for a model of 30 s clips
+    pcm, sr = sf.read(track, dtype="float32")
+    song = tmp_path / "song.wav"
+    sf.write(song, np.concatenate([pcm, pcm]), sr)  # 18 s: one window, under the fixture's 1 MB upload cap
+    with song.open("rb") as handle:
+        answer = client.post("/api/analyze", data={"audio": (handle, song.name), "model": "gtzan"}).json
+    assert "on GTZAN's 10 genres" in answer["model"] and "blues" in answer["probabilities"]
+    assert answer["recommendations"]  # from the study's corpus, whichever model names the genres
+    with track.open("rb") as handle:
+        response = client.post("/api/analyze", data={"audio": (handle, track.name), "model": "gtzan"})
+    assert response.status_code == 422 and "shorter than half a 30 s segment" in response.json["error"]
+    with track.open("rb") as handle:
+        response = client.post("/api/analyze", data={"audio": (handle, track.name), "model": "nope"})
+    assert response.status_code == 400 and "choose one of main, gtzan" in response.json["error"]
 
 
 def test_serve_refuses_non_audio_and_oversized_uploads(app):

@@ -18,7 +18,7 @@ SOURCES = ["results/public_gtzan_30s.csv", "results/scores.csv", "results/qualit
            "results/quality_verdicts.csv", "results/quality_generalisation.csv", "results/quality_styles.csv",
            "results/quality_command.csv",
            "results/stages/quality.json", "results/stages/quality_data.json", "results/stages/export.json",
-           "models/predict/card.json"]  # fmt: skip
+           "models/predict/card.json", "models/predict_gtzan/card.json"]  # fmt: skip
 
 
 @pytest.fixture
@@ -112,6 +112,21 @@ def test_the_card_line_quotes_the_card(tmp_path):
     line = readme.card(tmp_path)
     assert "`audio_features` / `svm_rbf`: 75.5 % test accuracy under `artist_grouped` (95 % CI 70.0–81.2 %" in line
     assert line.endswith("selected by: whatever words the export stage uses.")
+
+
+def test_the_gtzan_card_line_quotes_the_gtzan_card(tmp_path):
+    card = {"model": "logreg_l1", "protocol": "fault_filtered", "trained_on_tracks": 640, "classes": list("abcdefghij"),
+            "selection": {"score": 0.4721, "std": 0.0, "folds": 1, "method": "official validation split"},
+            "test": {"accuracy": 0.5655, "macro_f1": 0.55, "ci_low": 0.5069, "ci_high": 0.6241, "n_test": 290}}  # fmt: skip
+    (tmp_path / "models/predict_gtzan").mkdir(parents=True)
+    (tmp_path / "models/predict_gtzan/card.json").write_text(json.dumps(card))
+    line = readme.gtzan_card(tmp_path)
+    assert line.startswith("`models/predict_gtzan/card.json` ships `logreg_l1` for GTZAN's 10 genres: 56.5 % accuracy "
+                           "on the 290 test clips of the `fault_filtered` split (95 % CI 50.7–62.4 %)")  # fmt: skip
+    assert "valid clips alone (47.2 %" in line and line.endswith("the 640 train and valid clips.")
+    # DVC-cached like the main card: a clone without it keeps the committed line.
+    kept = "<!-- results:gtzan_card -->\nwritten where the card was present\n<!-- /results:gtzan_card -->\n"
+    assert readme.update(kept, tmp_path / "clone") == kept
 
 
 def test_a_card_line_stays_where_the_card_is_not_checked_out(tmp_path):

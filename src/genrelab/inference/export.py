@@ -17,6 +17,13 @@ model name, so a rerun ships the same model: timings are not used, they differ b
     refitted), its classes and input settings, and the study's commit.
 ``recommend.joblib``
     :class:`genrelab.inference.recommend.RecommendIndex` over the corpus.
+
+``models/predict_gtzan/`` (:func:`run_export_gtzan`) holds a model of GTZAN's ten genres in the same
+format, so ``genrelab predict --model gtzan`` answers with real genres whatever corpus the study ran
+on: the public GTZAN 30 s table's entry under ``fault_filtered`` (results of the ``audio_models``
+stage) with the highest selection score, its accuracy on the official valid split. Its card has the
+keys of the main card (no recommender index) and ``data``: what it learned from, and its limits.
+Without that run (no public table), the folder holds only ``absent.json`` saying why.
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ from genrelab.errors import DataError
 from genrelab.evaluation.results import read_scores
 
 PREDICT_DIR = Path("models/predict")
+GTZAN_DIR = Path("models/predict_gtzan")
+SHIPPED = {"main": PREDICT_DIR, "gtzan": GTZAN_DIR}  # the names `genrelab predict --model` knows
 CARD = "card.json"
+ABSENT = "absent.json"  # what a shipped-model folder holds instead of a card when there was nothing to ship
 INDEX = "recommend.joblib"
 
 
@@ -49,12 +59,13 @@ def selection_rule(p: dict) -> str:
             + (f"; pinned: {', '.join(pins)}" if pins else ""))  # fmt: skip
 
 
-def select_model(scores: pd.DataFrame, p: dict) -> pd.Series:
+def select_model(scores: pd.DataFrame, p: dict, *, levels=("track",), approaches=SERVABLE_APPROACHES) -> pd.Series:
     """The results row of the model to ship, by the rule of the ``predict`` params section ``p``.
 
     Test scores play no part: candidates are ranked by ``select_score`` (:func:`selection_rule`).
+    ``levels`` and ``approaches`` are the candidate rows (the GTZAN model's: clip rows of the public run).
     """
-    rows = scores[(scores["level"] == "track") & scores["approach"].isin(SERVABLE_APPROACHES)]
+    rows = scores[scores["level"].isin(levels) & scores["approach"].isin(approaches)]
     rows = rows[rows["select_score"].notna()]
     for key in ("approach", "model"):
         if p[key]:
@@ -128,6 +139,89 @@ def run_export(params: dict, *, scores_path: Path = Path("results/scores.csv"), 
     }  # fmt: skip
     (out_dir / CARD).write_text(json.dumps(card, indent=2) + "\n")
     return Export(out_dir, card)
+
+
+GTZAN_PROTOCOL = "fault_filtered"
+GTZAN_DATA = {
+    "dataset": "GTZAN (Tzanetakis & Cook 2002): 1,000 clips of 30 s, 100 in each of 10 genres, 22050 Hz mono",
+    "input": "the public GTZAN 30 s feature table (Kaggle features_30_sec.csv, 57 features a clip), whose columns "
+             "genrelab.features.gtzan57 reproduces from any audio file",
+    "fitted_on": "the train and valid clips of the fault-filtered split (Kereliuk, Sigtia & Sturm 2015); its test "
+                 "clips only score it",
+    "limits": ["30 s clips: a longer file is cut into 30 s windows whose probabilities are averaged",
+               "recordings up to about 2000, many from CDs and radio; newer production styles are unseen",
+               "10 genres only: blues, classical, country, disco, hiphop, jazz, metal, pop, reggae, rock; any "
+               "other music is answered with the nearest of them",
+               "known label faults, repeated clips and artists (Sturm 2013): the fault-filtered split avoids them "
+               "in its test score, the training clips still hold some mislabelled ones"],
+}  # fmt: skip
+
+
+def gtzan_selection_rule(approach: str) -> str:
+    """How :func:`run_export_gtzan` chooses, in words, for its card."""
+    return (f"the clip-level entries of {approach} (every audio_models model on the public GTZAN 30 s table) under "
+            f"{GTZAN_PROTOCOL}, ranked by their selection score: accuracy on the split's official valid clips of a fit "
+            "on its train clips; ties go to the smaller spread, then by model name. The test clips only score the "
+            "chosen entry, once")  # fmt: skip
+
+
+def run_export_gtzan(scores_path: Path, models_dir: Path, approach: str, splits_dir: str,
+                     out_dir: Path = GTZAN_DIR) -> tuple[dict | None, str]:
+    """Ship the model of GTZAN's ten genres to ``out_dir``, from the public-table run of the audio_models stage.
+
+    Parameters
+    ----------
+    scores_path : that run's results rows (``results/public_gtzan_30s.csv``).
+    models_dir : its fitted models (``models/audio_features_public_gtzan``), ``approach`` their approach name.
+    splits_dir : ``data.gtzan_splits``, the fault-filtered lists; they count the clips the model learned from.
+
+    The shipped model is the chosen entry's own fit on the train and valid clips (the selection fit
+    used train only), so the test accuracy on the card is the shipped model's. Returns ``(card,
+    message)``; without any model of that run under ``fault_filtered`` (the stage ran without the public
+    table or the split lists), ``(None, why)``, and ``out_dir`` holds only :data:`ABSENT` saying so: the
+    folder is always written (a DVC output), and always the same for the same inputs.
+    """
+    from genrelab import models
+    from genrelab.config import section
+    from genrelab.data.datasets import read_fault_filtered_split
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in [*out_dir.glob("model.*"), out_dir / CARD, out_dir / ABSENT]:
+        old.unlink(missing_ok=True)
+    if not list(models_dir.glob(f"*__{GTZAN_PROTOCOL}__clip.joblib")) or not splits_dir:
+        why = (f"no GTZAN model shipped: {models_dir} holds no model fitted on the public GTZAN 30 s table under "
+               f"{GTZAN_PROTOCOL}. Set data.public_features_30s (Kaggle features_30_sec.csv) and data.gtzan_splits "
+               "in params.yaml, then run `dvc repro export`.")  # fmt: skip
+        (out_dir / ABSENT).write_text(json.dumps({"shipped": False, "reason": why}, indent=2) + "\n")
+        return None, why
+    rule = section("predict", {"protocol": GTZAN_PROTOCOL})
+    chosen = select_model(read_scores(scores_path), rule, levels=("clip",), approaches=(approach,))
+    saved = models.load(models.model_path(models_dir, chosen["model"], GTZAN_PROTOCOL, "clip"))
+    subsets = pd.Series(read_fault_filtered_split(splits_dir)).value_counts()
+    if int(chosen["n_test"]) != subsets.get("test", 0):
+        raise DataError(f"{scores_path}: {chosen['model']} was tested on {chosen['n_test']} clips, but {splits_dir} "
+                        f"lists {subsets.get('test', 0)} test clips. Rerun the audio_models stage (dvc repro).")  # fmt: skip
+    shipped = models.SavedModel(saved.estimator, "audio_features", chosen["model"], GTZAN_PROTOCOL, "clip",
+                                saved.classes, saved.features)  # fmt: skip
+    model_file = models.save(shipped, out_dir / f"model{models.suffix_for(saved.estimator)}")
+    card = {
+        "approach": "audio_features", "model": chosen["model"], "protocol": GTZAN_PROTOCOL,
+        "selected_by": gtzan_selection_rule(approach),
+        "selection": {"score": _number(chosen["select_score"]), "std": _number(chosen["select_std"]),
+                      "folds": int(chosen["select_folds"]), "method": str(chosen["select_by"])},
+        "refit": False, "model_file": model_file.name,
+        "trained_on_tracks": int(subsets.get("train", 0) + subsets.get("valid", 0)),
+        "test": {k: _number(chosen[k]) for k in ("accuracy", "macro_f1", "ci_low", "ci_high", "n_test")},
+        "classes": list(saved.classes), "features": saved.features, "recommend": None, "data": GTZAN_DATA,
+        "commit": study_commit(),
+    }  # fmt: skip
+    (out_dir / CARD).write_text(json.dumps(card, indent=2) + "\n")
+    return card, f"{out_dir}/"
+
+
+def shipped_folder(name_or_path: str | Path) -> Path:
+    """The folder of a shipped model: a name of :data:`SHIPPED` (``main``, ``gtzan``) or a path."""
+    return SHIPPED.get(str(name_or_path), Path(name_or_path))
 
 
 def _saved_path(folder: Path, model: str, protocol: str) -> Path:

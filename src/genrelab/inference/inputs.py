@@ -4,6 +4,7 @@ A servable approach scores segments and averages their probabilities per track, 
 scores tracks. Its input per segment (the segment rule of :mod:`genrelab.features.segments`):
 
 ``audio_features``      the 57 GTZAN-table features of the segment, 22050 Hz (``genrelab.features.gtzan57``)
+                        (a 30 s clip model, the GTZAN one: of each 30 s window, :func:`clip_windows`)
 ``musicnn_embeddings``  one layer of a musicnn checkpoint on the segment's 3 s patch, 16 kHz
 ``musicnn_finetune``    the checkpoint's max and mean pools, interleaved (1506)
 ``cnn_scratch``         the segment's log-mel spectrogram, with the spectrograms stage's settings
@@ -22,6 +23,7 @@ import pandas as pd
 from genrelab.config import SERVABLE_APPROACHES
 from genrelab.data import audio
 from genrelab.errors import DataError
+from genrelab.features.segments import CLIP_SECONDS, segment_bounds
 
 
 class AudioFile:
@@ -75,7 +77,11 @@ def file_inputs(source: AudioFile, approach: str, features: dict) -> np.ndarray:
     if approach == "audio_features":
         from genrelab.features.gtzan57 import SR, signal_features
 
-        return signal_features(source.samples(SR), SR, seconds, source.path)[1]
+        if seconds < CLIP_SECONDS:
+            return signal_features(source.samples(SR), SR, seconds, source.path)[1]
+        y = source.samples(SR)
+        return np.vstack([signal_features(y[start:stop], SR, seconds, source.path)[1]
+                          for start, stop in clip_windows(len(y), SR)])  # fmt: skip
     if approach == "musicnn_embeddings":
         return source.musicnn(features["checkpoint"], seconds)[features["layer"]]
     if approach == "musicnn_finetune":
@@ -87,6 +93,18 @@ def file_inputs(source: AudioFile, approach: str, features: dict) -> np.ndarray:
 
     settings = SpectrogramSettings(**features["spectrograms"])
     return _resized(segment_spectrograms(source.samples(settings.sr), settings), features["resize"])
+
+
+def clip_windows(n_samples: int, sr: int) -> list[tuple[int, int]]:
+    """Sample ranges ``(start, stop)`` of the 30 s windows a clip-level model (the GTZAN model) scores.
+
+    A model of 30 s clips learned each clip's features measured whole, so a file is cut into
+    consecutive 30 s windows (:func:`genrelab.features.segments.segment_bounds`' rule: a tail of at
+    least 15 s is a window), the last running to the end of the file: a GTZAN clip (29.9 to 30.6 s)
+    is one window, the whole clip, exactly the public table's row.
+    """
+    windows = segment_bounds(n_samples, sr, CLIP_SECONDS, clip_seconds=np.inf)
+    return [*windows[:-1], (windows[-1][0], int(n_samples))]
 
 
 def _check_length(source: AudioFile, seconds: float, sr: int) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from genrelab.errors import AudioError, DataError
-from genrelab.inference.export import CARD, INDEX, PREDICT_DIR
+from genrelab.inference.export import ABSENT, CARD, INDEX, PREDICT_DIR
 from genrelab.inference.inputs import AudioFile, file_inputs
 
 
@@ -58,6 +58,8 @@ class Predictor:
         from genrelab import models
 
         folder = Path(folder)
+        if (folder / ABSENT).is_file():  # the export stage said why it shipped nothing here
+            raise DataError(f"{folder}: {json.loads((folder / ABSENT).read_text())['reason']}")
         if not (folder / CARD).is_file():
             raise DataError(f"{folder}: no shipped model ({CARD} missing). Build it with `dvc repro export` "
                             "(or `make repro`).")  # fmt: skip
@@ -71,9 +73,10 @@ class Predictor:
     def summary(self) -> str:
         """One line: which model, and how far to trust it."""
         t, c = self.card["test"], self.card
+        trained = "GTZAN's" if "data" in c else "the study's"  # only the GTZAN card describes its data
         return (f"model: {c['approach']} / {c['model']}; measured track accuracy {t['accuracy']:.0%} "
                 f"(95% CI {t['ci_low']:.0%}-{t['ci_high']:.0%}, {t['n_test']} test tracks, {c['protocol']}) on "
-                f"the study's {len(self.classes)} genres: {', '.join(self.classes)}")  # fmt: skip
+                f"{trained} {len(self.classes)} genres: {', '.join(self.classes)}")  # fmt: skip
 
     def predict(self, source: AudioFile | str | Path) -> FilePrediction:
         """Raises :class:`AudioError` naming the file when it is unreadable or too short."""

@@ -21,9 +21,10 @@ from genrelab.data.audio import AUDIO_EXTENSIONS, extensions_text
 from genrelab.errors import AudioError, GenrelabError
 
 
-def create_app(predictor, settings: dict):
-    """The Flask app around a loaded :class:`genrelab.inference.predict.Predictor`; ``settings`` is
-    the ``serve`` section of params.yaml."""
+def create_app(predictors: dict, settings: dict):
+    """The Flask app around loaded :class:`genrelab.inference.predict.Predictor` s, ``{name: predictor}``:
+    the page's select element chooses one (form field ``model``), the first is the default and its
+    recommender index answers every upload. ``settings`` is the ``serve`` section of params.yaml."""
     from flask import Flask, abort, jsonify, request, send_file
     from werkzeug.utils import secure_filename
 
@@ -32,7 +33,8 @@ def create_app(predictor, settings: dict):
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = int(settings["max_upload_mb"] * 1024 * 1024)
-    index = predictor.recommender()
+    default = next(iter(predictors))
+    index = predictors[default].recommender()
     paths = dict(zip(index.tracks["track_id"], index.tracks["path"]))
     lock = threading.Lock()  # one analysis at a time: the networks use every core anyway
 
@@ -41,19 +43,27 @@ def create_app(predictor, settings: dict):
 
     @app.get("/")
     def page():
-        page = PAGE.replace("{{formats}}", extensions_text()).replace("{{accept}}", ",".join(AUDIO_EXTENSIONS))
-        return page.replace("{{model}}", _escape(predictor.summary())), 200, {"Content-Type": "text/html; charset=utf-8"}
+        options = "".join(f'<option value="{_escape(name)}" data-summary="{_escape(p.summary())}">{_escape(name)} '
+                          f'({len(p.classes)} genres: {_escape(", ".join(p.classes[:3]))}, ...)</option>'
+                          for name, p in predictors.items())  # fmt: skip
+        page = (PAGE.replace("{{model}}", _escape(predictors[default].summary())).replace("{{options}}", options)
+                .replace("{{formats}}", extensions_text()).replace("{{accept}}", ",".join(AUDIO_EXTENSIONS)))
+        return page, 200, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.post("/api/analyze")
     def analyze():
         upload = request.files.get("audio")
+        name = request.form.get("model", default)
+        if name not in predictors:
+            return error(f"no model {name!r} here; choose one of {', '.join(predictors)}.", 400)
+        predictor = predictors[name]
         if upload is None or not upload.filename:
             return error("no file: send one audio file in the form field 'audio'.", 400)
-        name = secure_filename(upload.filename) or "upload"
-        if Path(name).suffix.lower() not in AUDIO_EXTENSIONS:
+        safe = secure_filename(upload.filename) or "upload"
+        if Path(safe).suffix.lower() not in AUDIO_EXTENSIONS:
             return error(f"{upload.filename}: not an audio file. Upload one of: {extensions_text()}.", 415)
         with tempfile.TemporaryDirectory(prefix="genrelab-serve-") as folder, lock:
-            path = Path(folder) / name
+            path = Path(folder) / safe
             upload.save(path)
             try:
                 source = AudioFile(path)
@@ -85,11 +95,18 @@ def create_app(predictor, settings: dict):
 
 
 def serve(models_dir, settings: dict) -> int:
-    """Load the shipped model once and serve the page until interrupted."""
+    """Load the shipped models once (``models_dir``, and the GTZAN model where it was shipped) and serve
+    the page until interrupted."""
+    from genrelab.inference.export import GTZAN_DIR
     from genrelab.inference.predict import Predictor
 
     predictor = Predictor.load(models_dir)
-    app = create_app(predictor, settings)
+    predictors = {"main": predictor}
+    try:
+        predictors["gtzan"] = Predictor.load(GTZAN_DIR)
+    except GenrelabError as err:  # the page offers the main model only, and says why here
+        print(f"genrelab serve: no GTZAN model to offer ({err})")
+    app = create_app(predictors, settings)
     print(f"{predictor.summary()}\ngenrelab serve: open http://{settings['host']}:{settings['port']}  (Ctrl-C stops)")
     try:
         app.run(host=settings["host"], port=settings["port"], threaded=True, debug=False, load_dotenv=False)
@@ -119,6 +136,7 @@ body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0
 li{margin:.4rem 0} audio{height:2rem;vertical-align:middle}
 </style></head><body>
 <h1>genrelab</h1>
+<p><label for="choice">Model</label> <select id="choice">{{options}}</select></p>
 <p class="note" id="model">{{model}}</p>
 <label id="drop" for="file">Drop an audio file here, or click to pick one ({{formats}})</label>
 <input id="file" type="file" accept="{{accept}},audio/*" hidden>
@@ -135,7 +153,7 @@ li{margin:.4rem 0} audio{height:2rem;vertical-align:middle}
 const $ = (id) => document.getElementById(id);
 async function analyze(file) {
   $("error").textContent = ""; $("result").hidden = true; $("status").textContent = "Analysing " + file.name + "...";
-  const form = new FormData(); form.append("audio", file);
+  const form = new FormData(); form.append("audio", file); form.append("model", $("choice").value);
   let answer;
   try {
     const response = await fetch("/api/analyze", {method: "POST", body: form});
@@ -164,6 +182,8 @@ async function analyze(file) {
   }
   $("result").hidden = false;
 }
+$("choice").addEventListener("change", (e) => {
+  $("model").textContent = e.target.selectedOptions[0].dataset.summary; $("result").hidden = true; });
 $("file").addEventListener("change", (e) => { if (e.target.files.length) analyze(e.target.files[0]); });
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });

@@ -33,7 +33,7 @@ WIDTH = 100  # the README's line length; table rows stay whole
 MARKER = re.compile(r"<!-- results:(?P<name>[a-z_]+) -->\n(?P<body>.*?)<!-- /results:(?P=name) -->", re.S)
 # Blocks read from DVC-cached outputs, which git does not hold: a fresh clone lacks them, so there a
 # block keeps the text rendered where they were present rather than turning into the note.
-CACHED = {"card": "models/predict/card.json"}
+CACHED = {"card": "models/predict/card.json", "gtzan_card": "models/predict_gtzan/card.json"}
 
 
 def _read_csv(root: Path, rel: str, columns: list[str]) -> pd.DataFrame:
@@ -211,9 +211,21 @@ def card(root: Path) -> str:
             f"{test['n_test']} tracks); selected by: {c['selected_by']}.")  # fmt: skip
 
 
+def gtzan_card(root: Path) -> str:
+    """One line quoting models/predict_gtzan/card.json: the GTZAN model, its fault-filtered test accuracy, its choice."""
+    c = _read_json(root, "models/predict_gtzan/card.json", ["model", "protocol", "selection", "trained_on_tracks",
+                                                             "test", "classes"])  # fmt: skip
+    test = c["test"]
+    return (f"`models/predict_gtzan/card.json` ships `{c['model']}` for GTZAN's {len(c['classes'])} genres: "
+            f"{_pct(test['accuracy'])} % accuracy on the {test['n_test']} test clips of the `{c['protocol']}` split "
+            f"(95 % CI {_pct(test['ci_low'])}–{_pct(test['ci_high'])} %), chosen by its accuracy on the split's valid "
+            f"clips alone ({_pct(c['selection']['score'])} %, fitted on its train clips); shipped as fitted on the "
+            f"{c['trained_on_tracks']} train and valid clips.")  # fmt: skip
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {"public_gtzan": public_gtzan, "leakage": leakage,
                                             "demo_segments": demo_segments, "quality": quality,
-                                            "shipped": shipped, "card": card}  # fmt: skip
+                                            "shipped": shipped, "card": card, "gtzan_card": gtzan_card}  # fmt: skip
 
 
 def render(name: str, root: Path) -> str:
