@@ -46,21 +46,29 @@ return {
 """
 
 
-# Runs in a page: what a reader of a report should not meet (issue 23's five measures). A node
-# counts as visible when it has a layout box: a collapsed ``hide-input`` cell has none.
+# Runs in a page: what a reader of a report should not meet (issue 23's five measures). A code
+# input counts as shown unless it sits in a closed <details> (a ``hide-input`` cell) or is hidden;
+# Chromium keeps layout boxes inside a closed <details>, so boxes alone do not tell.
 REPORT_CHECK_JS = """
-const visible = el => el.getClientRects().length > 0;
+const shown = el => !el.closest('details:not([open])') && el.checkVisibility();
 const article = document.querySelector('article.bd-article') || document.querySelector('main');
 const column = article.getBoundingClientRect().width;
 const cut = /(\\u2026|\\.\\.\\.)$/;
+const fileName = /^\\S+\\.(png|jpe?g|svg|gif)$/i;  // docutils writes the image's path as alt when it has none
+// Tables are measured with every collapsed section opened: a table a reader can open must fit too.
+const closed = Array.from(article.querySelectorAll('details:not([open])'));
+closed.forEach(d => { d.open = true; });
+const wide = Array.from(article.querySelectorAll('table')).filter(t => t.getClientRects().length > 0)
+  .filter(t => t.getBoundingClientRect().width > column + 1)
+  .map(t => `${Math.round(t.getBoundingClientRect().width)} px > ${Math.round(column)} px: ${t.innerText.slice(0, 60)}`);
+closed.forEach(d => { d.open = false; });
 return {
-  code_inputs: Array.from(document.querySelectorAll('div.cell_input')).filter(visible).length,
-  wide_tables: Array.from(article.querySelectorAll('table')).filter(visible)
-    .filter(t => t.getBoundingClientRect().width > column + 1)
-    .map(t => `${Math.round(t.getBoundingClientRect().width)} px > ${Math.round(column)} px: ${t.innerText.slice(0, 60)}`),
-  cut_cells: Array.from(article.querySelectorAll('td, th')).map(c => c.innerText.trim()).filter(t => cut.test(t)),
+  code_inputs: Array.from(document.querySelectorAll('div.cell_input')).filter(shown).length,
+  wide_tables: wide,
+  cut_cells: Array.from(article.querySelectorAll('td, th')).map(c => c.textContent.trim()).filter(t => cut.test(t)),
   images: Array.from(article.querySelectorAll('img')).length,
-  no_alt: Array.from(article.querySelectorAll('img')).filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.src),
+  no_alt: Array.from(article.querySelectorAll('img')).map(i => [i.src, (i.getAttribute('alt') || '').trim()])
+    .filter(([src, alt]) => !alt || fileName.test(alt)).map(([src]) => src),
   raw_markdown: Array.from(article.querySelectorAll('p')).map(p => p.innerText.trim())
     .filter(t => t.startsWith('|') || /\\|:?[-\\u2013\\u2014]{3}/.test(t)).map(t => t.slice(0, 60)),
 };
@@ -235,10 +243,14 @@ def test_the_report_check_sees_each_problem(browser):
             "<div class='cell_input'><pre>import this</pre></div>"
             "<table style='width: 900px'><tr><td>99.5 [9...</td><td>cut\u2026</td></tr></table>"
             "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' width='10' height='10'>"
+            "<img src='x.png' alt='../../_images/3f2a9c.png'><img src='y.png' alt='Bar chart of tracks per genre'>"
+            "<details><summary>open</summary><div class='cell_input'>hidden code</div>"
+            "<table style='width: 700px'><tr><td>collapsed</td></tr></table></details>"
             "<p>| a | b |</p><p>x |:\u2014\u2014\u2014| y</p></article></main></body></html>")
     browser.get("data:text/html;charset=utf-8," + quote(page))
     report = browser.execute_script(REPORT_CHECK_JS)
-    assert report["code_inputs"] == 1 and len(report["wide_tables"]) == 1
+    assert report["code_inputs"] == 1  # the one inside the closed section is hidden
+    assert len(report["wide_tables"]) == 2  # the collapsed one counts: a reader can open it
     assert report["cut_cells"] == ["99.5 [9...", "cut\u2026"]
-    assert len(report["no_alt"]) == 1 and len(report["raw_markdown"]) == 2
-    assert len(report_problems("page", report)) == 6
+    assert len(report["no_alt"]) == 2 and len(report["raw_markdown"]) == 2  # no alt, and a file name as alt
+    assert len(report_problems("page", report)) == 9  # one line per problem found

@@ -97,3 +97,14 @@ def test_the_recommend_finding_names_the_shipped_model_and_the_filtered_precisio
     assert text.startswith("**The shipped model is musicnn_embeddings / m**, chosen under `artist_grouped`")
     assert "96.0% (95 % CI 90.0% to 100.0%)" in text and "It knows 3 genres" in text
     assert "5 nearest neighbours from other artists, 90% share its genre" in text
+
+
+def test_the_quality_verdict_table_is_narrow_and_keeps_counts_and_intervals():
+    from genrelab.report.quality import verdict_table
+
+    verdicts = pd.DataFrame({"model": ["rule"], "excerpt_seconds": [10.0], "fakes": [200], "fakes_caught": [190],
+                             "fake_detection": [0.95], "fake_detection_low": [0.75], "fake_detection_high": [0.999],
+                             "genuine": [80], "genuine_accused": [14], "false_positive_rate": [0.175],
+                             "false_positive_low": [0.044], "false_positive_high": [0.408]})
+    row = verdict_table(verdicts).loc[("rule", 10.0)]
+    assert list(row) == ["190 / 200", "95 (75–100)", "14 / 80", "18 (4–41)"]

@@ -103,6 +103,19 @@ def command_table(command: pd.DataFrame) -> pd.DataFrame:
                         ).set_index("measure")  # fmt: skip
 
 
+def verdict_table(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Fake lossless caught and genuine files accused per model and excerpt length: counts, and the
+    share (%) with its 95 % interval over sources."""
+    return pd.DataFrame({
+        "model": verdicts["model"], "excerpt (s)": verdicts["excerpt_seconds"],
+        "fakes caught": [f"{c} / {n}" for c, n in zip(verdicts["fakes_caught"], verdicts["fakes"])],
+        "% (95 % CI)": _cells(verdicts["fake_detection"], verdicts["fake_detection_low"], verdicts["fake_detection_high"]),
+        "genuine accused": [f"{a} / {n}" for a, n in zip(verdicts["genuine_accused"], verdicts["genuine"])],
+        "% (95 % CI) ": _cells(verdicts["false_positive_rate"], verdicts["false_positive_low"],
+                               verdicts["false_positive_high"]),
+    }).set_index(["model", "excerpt (s)"])  # fmt: skip
+
+
 def styles_table(styles: pd.DataFrame) -> pd.DataFrame:
     """Each left-out style's share (%) of right collision groups with its 95 % interval over sources."""
     return styles.assign(**{"% right (95 % CI)": _cells(styles["value"], styles["low"], styles["high"])})[
