@@ -57,6 +57,9 @@ def tiny_params(params: dict) -> dict:
     music = params["musicnn"]
     music.update(layers=["max_pool"], models={"logreg_l2": {"C": 1.0}})
     music["finetune"]["epochs"] = 1
+    quality = params["quality"]["models"]
+    quality["cnn"].update(epochs=2, patience=1)  # a few steps prove the quality CNNs train and ship
+    quality["models"]["lightgbm"]["n_estimators"] = 20
     return params
 
 
