@@ -42,8 +42,8 @@ PINS = {
     "OPENBLAS_CORETYPE": "Sandybridge",
     "OPENBLAS_NUM_THREADS": "1",  # its threaded paths round otherwise, and it starts one per core
     "NPY_DISABLE_CPU_FEATURES": "X86_V4,AVX512_ICL,AVX512_SPR",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
-    # TensorFlow's Eigen kernels still multiply through oneDNN's sgemm, which picks AVX-512 code here
+    "TF_ENABLE_ONEDNN_OPTS": "1",  # oneDNN's kernels (TensorFlow's Eigen ones: 1.4-3x slower here)
+    # oneDNN picks AVX-512 code here, and AVX2 code on an AVX2 CPU: capped, both run the same
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "TF_NUM_INTRAOP_THREADS": "2",  # Eigen splits a product by its thread count, one per core
 }
@@ -61,11 +61,15 @@ VARIANTS = {
     "pinned+lesser": {**PINS, **LESSER},
     "pinned+noavx2": {**PINS, **LESSER, "NPY_DISABLE_CPU_FEATURES": "X86_V3,X86_V4,AVX512_ICL,AVX512_SPR",
                       "ONEDNN_MAX_CPU_ISA": "AVX"},
+    # TensorFlow's Eigen kernels (the previous pins): also stable, and slower
+    "eigen": {**PINS, "TF_ENABLE_ONEDNN_OPTS": "0"},
+    "eigen+lesser": {**PINS, **LESSER, "TF_ENABLE_ONEDNN_OPTS": "0"},
     "unpinned": TF_DEFAULTS,
     "unpinned+lesser": {**TF_DEFAULTS, **LESSER, "OPENBLAS_CORETYPE": "Haswell"},
 }
 # (reference, other, must match)
-PAIRS = [("pinned", "pinned+lesser", True), ("pinned", "pinned+noavx2", False), ("unpinned", "unpinned+lesser", False)]
+PAIRS = [("pinned", "pinned+lesser", True), ("pinned", "pinned+noavx2", False), ("eigen", "eigen+lesser", False),
+         ("unpinned", "unpinned+lesser", False)]
 CLIPS = ("blues/blues.00000.wav", "classical/classical.00000.wav", "metal/metal.00000.wav", "jazz/jazz.00001.wav")
 
 
@@ -103,7 +107,25 @@ def cnn_workload() -> dict[str, np.ndarray]:
     return {"cnn validation proba": model.validation_proba_, "cnn proba": model.predict_proba(x)}
 
 
-WORKLOADS = {"audio": audio_workload, "cnn": cnn_workload}
+def cnn_native_workload() -> dict[str, np.ndarray]:
+    """The scratch CNN of params.yaml (four blocks) on 256 native 128 x 130 dB segments, one epoch:
+    the size whose speed the Eigen and oneDNN kernels differ on (the seconds are printed)."""
+    import time
+
+    from genrelab.approaches import cnn
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(list("abcdefgh"), 32)
+    x = (rng.normal(-40, 10, size=(len(y), 128, 130)) + np.searchsorted(np.unique(y), y)[:, None, None]).astype(np.float32)
+    params = {"scratch": {"epochs": 1, "patience": 0}}
+    start = time.perf_counter()
+    model = cnn.ScratchCNN(cnn.check_params(params), seed=0).fit(x, y, groups=np.arange(len(y)) // 2)
+    proba = model.predict_proba(x)
+    print(f"    cnn-native fit + predict: {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return {"cnn-native validation proba": model.validation_proba_, "cnn-native proba": proba}
+
+
+WORKLOADS = {"audio": audio_workload, "cnn": cnn_workload, "cnn-native": cnn_native_workload}
 
 
 def run_variant(workload: str, variant: str, data_dir: Path) -> dict[str, np.ndarray]:
@@ -155,12 +177,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:  # one workload in this interpreter, its arrays to --out
-        arrays = audio_workload(args.data) if args.child == "audio" else cnn_workload()
+        arrays = audio_workload(args.data) if args.child == "audio" else WORKLOADS[args.child]()
         np.savez(args.out, **arrays)
         return 0
     failed = False
     for workload in args.workload:
-        results = {v: run_variant(workload, v, args.data) for v in args.variants}
+        results = {}
+        for variant in args.variants:
+            print(f"  {workload} / {variant}", file=sys.stderr)
+            results[variant] = run_variant(workload, variant, args.data)
         print(f"{workload}:\n{table(results)}\n")
         failed |= any(d for r, o, must in PAIRS if must and {r, o} <= set(results) for d in compare(results, r, o).values())
     return int(failed)

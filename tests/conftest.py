@@ -57,6 +57,12 @@ def tiny_params(params: dict) -> dict:
     music = params["musicnn"]
     music.update(layers=["max_pool"], models={"logreg_l2": {"C": 1.0}})
     music["finetune"]["epochs"] = 1
+    # 12 sources through 8 chains that reach every collision group, and 2 probes: 120 files, not 2,450
+    params["quality"]["corpus"].update(
+        styles=["waltz", "thrash", "ambient", "techno"], sources_per_style=3, source_seconds=6.0,
+        conditions=["flac", "resample:48000>flac", "lame:cbr128", "lame:cbr192", "lame:cbr320", "lame:v2",
+                    "lame:cbr128>flac", "lame:cbr128>lame:cbr320"],
+        probes=["aac:128>flac", "resample:48000>lame:cbr128"], excerpt_seconds=[5.0], probe_excerpt_seconds=[2.0])
     quality = params["quality"]["models"]
     quality["cnn"].update(epochs=2, patience=1)  # a few steps prove the quality CNNs train and ship
     quality["models"]["lightgbm"]["n_estimators"] = 20

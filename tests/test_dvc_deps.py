@@ -65,7 +65,8 @@ def closure(entry: set[str]) -> set[Path]:
 def entry(stage: dict) -> tuple[set[str], set[Path]]:
     """Where a stage's command starts: (genrelab modules to follow, files run but not followed).
 
-    A notebook stage starts from its notebook's code cells. A ``genrelab <command>`` stage starts
+    A notebook stage starts from its notebook's code cells, a ``python -m genrelab.X`` stage from
+    that module. A ``genrelab <command>`` stage starts
     from that command's handler in ``cli.py``: the file is run, but only the handler's imports are
     followed (the other handlers import other modules, lazily).
     """
@@ -76,6 +77,9 @@ def entry(stage: dict) -> tuple[set[str], set[Path]]:
         code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
         return imported_modules(ast.parse(code)), set()
+    module = re.search(r"\bpython -m (genrelab[\w.]+)", cmd)
+    if module:
+        return {module.group(1)}, set()
     command = re.search(r"\bgenrelab ([\w-]+)", cmd)  # after the ${cpu} pins
     assert command, f"stage command not understood: {cmd!r}"
     cli = ast.parse((PACKAGE / "cli.py").read_text())

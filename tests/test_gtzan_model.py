@@ -52,7 +52,7 @@ def export(params: dict, root: Path) -> tuple[dict | None, pd.DataFrame]:
 
 
 def public_table(params: dict):
-    from genrelab.data.public_tables import load_public_table
+    from genrelab.evaluation.public_tables import load_public_table
 
     d = params["data"]
     return load_public_table(d["public_features_30s"], artists_path=d["gtzan_artists"], splits_dir=d["gtzan_splits"],

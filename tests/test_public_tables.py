@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genrelab.data.public_tables import load_public_table
+from genrelab.evaluation.public_tables import load_public_table
 from genrelab.errors import DataError
 
 

@@ -145,7 +145,8 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     import csv
     import json
 
-    from genrelab.quality.check import check_files, group_label, load_model, model_summary, plot_report
+    from genrelab.quality.check import check_files, group_label, load_model, model_summary
+    from genrelab.report.quality import plot_report
 
     model = load_model(args.model)
     files, missing = _audio_inputs(args.inputs)

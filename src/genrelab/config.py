@@ -20,14 +20,21 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from genrelab.constants import (
+    DEMO_STYLES,
+    MUSICNN_CHECKPOINTS,
+    MUSICNN_EMBEDDING_LAYERS,
+    MUSICNN_LAYERS,
+    PROTOCOLS,
+    SERVABLE_APPROACHES,
+    musicnn_architecture,
+)
 from genrelab.errors import GenrelabError
 
-PROTOCOL_NAMES = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered", "fma_official")
+PROTOCOL_NAMES = PROTOCOLS  # the name the schema's fields use
 BACKBONE_NAMES = ("mobilenetv2", "efficientnetb0", "vgg19")
 # Input sides (px) ImageNet weights were published for; a backbone not listed takes any side.
 IMAGENET_SIZES = {"mobilenetv2": (96, 128, 160, 192, 224)}
-MUSICNN_CHECKPOINTS = ("MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg")  # genrelab.pretrained.musicnn.CHECKPOINTS
-MUSICNN_LAYERS = ("max_pool", "mean_pool", "penultimate", "pool5")
 
 Positive = Annotated[int, Field(ge=1)]
 NonNegative = Annotated[int, Field(ge=0)]
@@ -256,10 +263,8 @@ class Musicnn(Section):
 
     @model_validator(mode="after")
     def _layers_of_the_checkpoints(self) -> Musicnn:
-        from genrelab.pretrained.musicnn import EMBEDDING_LAYERS, architecture
-
         for layer in self.layers:
-            owners = [c for c in self.checkpoints if layer in EMBEDDING_LAYERS[architecture(c)]]
+            owners = [c for c in self.checkpoints if layer in MUSICNN_EMBEDDING_LAYERS[musicnn_architecture(c)]]
             if not owners:
                 raise _KeyedError("layers", f"names layers none of the checkpoints {self.checkpoints} has "
                                   "(musicnn: max_pool, mean_pool, penultimate; vgg: pool5)", self.layers)  # fmt: skip
@@ -274,9 +279,6 @@ class Compare(Section):
     n_boot: Annotated[int, Field(ge=100)] = 2000  # paired bootstrap resamples
     seed: int = 42
     top: Annotated[int, Field(ge=2)] = 3  # best approaches entering the paired tests
-
-
-SERVABLE_APPROACHES = ("audio_features", "musicnn_embeddings", "musicnn_finetune", "cnn_scratch")  # genrelab.inference.inputs
 
 
 class Predict(Section):
@@ -317,7 +319,6 @@ class Parallel(Section):
     dask_scheduler: str = ""  # empty: a LocalCluster of the stage's jobs on this machine; else a scheduler address
 
 
-DEMO_STYLES = ("waltz", "march", "swing", "bossa", "dub", "chiptune", "thrash", "ambient", "funk", "techno")  # genrelab.data.demo.styles.STYLES
 QUALITY_CONDITIONS = (
     "flac", "gain:-3>flac", "resample:48000>flac", "limiter>flac",  # genuine lossless, re-mastered or not
     *(f"lame:cbr{k}" for k in (96, 128, 160, 192, 224, 256, 320)), *(f"lame:v{q}" for q in range(7)),

@@ -7,10 +7,10 @@ import still reach the user, after the descriptor is restored.
 
 The CPU pins (:data:`CPU_PINS`, the Makefile's comment says why each): TensorFlow's kernels are
 picked by the CPU's instruction set and split by its core count, and they round differently, which
-moved the CNN scores between two machines. ``TF_ENABLE_ONEDNN_OPTS=0`` gives TensorFlow's own
-(Eigen) kernels; these still multiply through oneDNN's sgemm, capped at AVX2; a fixed intra-op
-thread count fixes how Eigen splits a product; op determinism fixes the order of the remaining
-parallel reductions. A user's own setting of each variable wins; the Makefile and dvc.yaml set the
+moved the CNN scores between two machines. oneDNN's kernels run capped at AVX2 (what every AVX2
+CPU runs; TensorFlow's own Eigen kernels are as stable and 1.4-3x slower); a fixed intra-op thread
+count fixes how a product is split; op determinism fixes the order of the remaining parallel
+reductions. A user's own setting of each variable wins; the Makefile and dvc.yaml set the
 same values, beside the NumPy and OpenBLAS pins that must precede NumPy's import. Keras 3 puts no
 XLA on a CPU-only machine or under op determinism (``jit_compile="auto"``), so XLA's per-CPU code
 generation needs no pin (``benchmarks/bench_cpu_determinism.py`` checks it).
@@ -22,7 +22,7 @@ import os
 import sys
 
 # Read when TensorFlow loads (oneDNN when it first runs): set before the import.
-CPU_PINS = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2", "TF_NUM_INTRAOP_THREADS": "2"}
+CPU_PINS = {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2", "TF_NUM_INTRAOP_THREADS": "2"}
 
 
 def import_tensorflow():

@@ -19,6 +19,7 @@ MANIFEST_COLUMNS = (
     "track_id", "path", "genre", "artist", "duration_s", "sample_rate", "channels", "md5", "status", "reason",
     "notes",
 )  # fmt: skip
+PREPARED = Path("data/interim")  # where the prepare stage writes the manifest and the split table
 USABLE = "ok"
 EXCLUDED = "excluded"
 _NUMERIC = {"duration_s": "float64", "sample_rate": "Int64", "channels": "Int64"}
@@ -58,3 +59,9 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     if tuple(table.columns) != MANIFEST_COLUMNS:
         raise DataError(f"{path}: columns {list(table.columns)} differ from {list(MANIFEST_COLUMNS)}. Rebuild it.")
     return table
+
+
+def read_prepared(out_dir: Path = PREPARED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The manifest and split table written by ``prepare`` (ids kept as text)."""
+    splits = pd.read_csv(out_dir / "splits.csv", dtype=str, keep_default_na=False)
+    return read_manifest(out_dir / "manifest.csv"), splits

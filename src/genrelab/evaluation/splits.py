@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from genrelab.constants import PROTOCOLS
 from genrelab.data.manifest import usable_tracks
 from genrelab.errors import DataError
 
-PROTOCOLS = ("random_segment", "track_grouped", "artist_grouped", "fault_filtered", "fma_official")
 OFFICIAL = {"fault_filtered": "GTZAN with data.gtzan_splits set", "fma_official": "FMA (data.source: fma)"}  # -> who has it
 GROUPED = {"track_grouped": "dup_group", "artist_grouped": "artist_group"}
 SUBSETS = ("train", "valid", "test", "excluded")

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab.config import SERVABLE_APPROACHES
+from genrelab.constants import SERVABLE_APPROACHES
 from genrelab.errors import DataError
 from genrelab.evaluation.results import read_scores
 
@@ -98,7 +98,7 @@ def run_export(params: dict, *, scores_path: Path = Path("results/scores.csv"), 
     from genrelab.inference.inputs import complete_features
     from genrelab.inference.recommend import RecommendIndex, corpus_vectors, space_settings
     from genrelab.parallel import configured
-    from genrelab.stages.common import read_prepared
+    from genrelab.data.manifest import read_prepared
 
     p = params["predict"]
     chosen = select_model(read_scores(scores_path), p)

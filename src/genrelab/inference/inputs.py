@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab.config import SERVABLE_APPROACHES
+from genrelab.constants import SERVABLE_APPROACHES
 from genrelab.data import audio
 from genrelab.errors import DataError
 from genrelab.features.segments import CLIP_SECONDS, segment_bounds
@@ -131,7 +131,7 @@ def corpus_inputs(approach: str, features: dict, *, features_dir: Path, embeddin
     check_servable(approach)
     if approach == "audio_features":
         from genrelab.features.gtzan57 import split_filenames
-        from genrelab.stages.features import read_feature_table
+        from genrelab.features.tables import read_feature_table
 
         table = read_feature_table("segment", features_dir)
         index = split_filenames(table["filename"], segmented=True).assign(genre=table["label"].to_numpy(dtype=object))

@@ -117,7 +117,7 @@ def space_settings(params: dict) -> dict:
 def corpus_vectors(space: dict, *, features_dir: Path, embeddings_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """(track ids (n,), float32 vectors (n, dim)) of every track in the stage outputs, in track-id order."""
     if space["space"] == "features57":
-        from genrelab.stages.features import feature_columns, read_feature_table
+        from genrelab.features.tables import feature_columns, read_feature_table
 
         table = read_feature_table("clip", features_dir)
         ids = table["filename"].map(lambda name: Path(name).stem).to_numpy(dtype=object)

@@ -33,13 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from genrelab.config import MUSICNN_CHECKPOINTS
+from genrelab.constants import MUSICNN_CHECKPOINTS, MUSICNN_EMBEDDING_LAYERS, musicnn_architecture
 from genrelab.errors import GenrelabError
 
 CHECKPOINTS = MUSICNN_CHECKPOINTS
 N_FRAMES = 187  # 3 s patches at 16 kHz, hop 256
 N_MELS = 96
-EMBEDDING_LAYERS = {"musicnn": ("max_pool", "mean_pool", "penultimate"), "vgg": ("pool5",)}
+EMBEDDING_LAYERS = MUSICNN_EMBEDDING_LAYERS
 # The tags, in the order of the taggram's columns (musicnn's configuration.py).
 LABELS = {
     "MTT": (
@@ -74,7 +74,7 @@ class PretrainedError(GenrelabError):
 def architecture(checkpoint: str) -> str:
     """``musicnn`` or ``vgg``."""
     _check_name(checkpoint)
-    return checkpoint.split("_", 1)[1]
+    return musicnn_architecture(checkpoint)
 
 
 def dataset(checkpoint: str) -> str:

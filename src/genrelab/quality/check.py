@@ -185,25 +185,6 @@ def _report(path: Path, header: Header, rows: pd.DataFrame, proba: np.ndarray, c
                          detail, confidence, list(zip(rows["offset_seconds"], rows["excerpt_seconds"])))  # fmt: skip
 
 
-def plot_report(report: QualityReport, out_dir: str | Path, name: str) -> Path:
-    """Spek's picture of the report's middle excerpt with the cut-off and the verdict on it: ``out_dir/name.png``."""
-    import matplotlib.pyplot as plt
-
-    from genrelab.quality.excerpts import read_excerpt
-    from genrelab.report.quality import plot_spectrogram
-
-    offset, seconds = report.excerpts[len(report.excerpts) // 2]
-    y, sr = read_excerpt(report.path, offset, seconds)
-    confidence = "" if report.confidence is None else f" ({report.confidence:.0%})"
-    fig = plot_spectrogram(y, sr, f"{Path(report.path).name}: {report.header.claim}",
-                           report.bandwidth_hz if report.has_cutoff else None, report.detail + confidence)  # fmt: skip
-    out = Path(out_dir) / f"{name}.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
-
-
 def load_model(path: str | Path):
     """The saved quality model; a :class:`DataError` saying how to build it when it is missing."""
     from genrelab import models

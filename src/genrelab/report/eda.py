@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_selection import f_classif
 
-from genrelab.config import PROTOCOL_NAMES
+from genrelab.constants import PROTOCOLS
 from genrelab.data.audio import load
 from genrelab.data.manifest import usable_tracks
 from genrelab.parallel import failures, map_tracks
@@ -162,7 +162,7 @@ def data_finding(manifest: pd.DataFrame, splits: pd.DataFrame, duplicates: pd.Da
     ok = usable_tracks(manifest)
     excluded = len(manifest) - len(ok)
     cross = int(duplicates["cross_label"].astype(bool).sum()) if len(duplicates) else 0
-    honest = [p for p in PROTOCOL_NAMES if p in splits.columns][-1]  # canonical order: the most honest last
+    honest = [p for p in PROTOCOLS if p in splits.columns][-1]  # canonical order: the most honest last
     n_test = int((splits[honest] == "test").sum())
     dropped = f"{excluded} excluded, each listed below with its reason" if excluded else "none excluded"
     return (f"**{len(ok)} of {len(manifest)} audio files are used** ({dropped}), {ok['genre'].nunique()} classes "

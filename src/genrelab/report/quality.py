@@ -3,10 +3,13 @@ with the answer drawn on it (also what ``genrelab quality --plot`` writes)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from genrelab.quality.check import QualityReport
 from genrelab.quality.conditions import LAME_LOWPASS_KHZ, QUALITY_ORDER
 
 
@@ -54,6 +57,22 @@ def plot_spectrogram(y: np.ndarray, sr: int, title: str, cutoff_hz: float | None
     ax.set_title(f"{title}\n{verdict}" if verdict else title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_report(report: QualityReport, out_dir: str | Path, name: str) -> Path:
+    """Spek's picture of the report's middle excerpt with the cut-off and the verdict on it: ``out_dir/name.png``."""
+    from genrelab.quality.excerpts import read_excerpt
+
+    offset, seconds = report.excerpts[len(report.excerpts) // 2]
+    y, sr = read_excerpt(report.path, offset, seconds)
+    confidence = "" if report.confidence is None else f" ({report.confidence:.0%})"
+    fig = plot_spectrogram(y, sr, f"{Path(report.path).name}: {report.header.claim}",
+                           report.bandwidth_hz if report.has_cutoff else None, report.detail + confidence)  # fmt: skip
+    out = Path(out_dir) / f"{name}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
 
 
 def generalisation_table(general: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from genrelab.evaluation.splits import available_protocols
 from genrelab.stages.common import METRICS, MODELS, read_prepared
-from genrelab.stages.features import FEATURES, feature_columns, read_feature_table
+from genrelab.features.tables import FEATURES, feature_columns, read_feature_table
 
 APPROACH_AUDIO = "audio_features"
 
@@ -83,7 +83,7 @@ def _audio_model_inputs(params: dict, level: str, features_dir: Path):
 
 
 def _public_inputs(params: dict, path: str, key: str):
-    from genrelab.data.public_tables import load_public_table
+    from genrelab.evaluation.public_tables import load_public_table
     from genrelab.errors import DataError
 
     if not path or not Path(path).is_file():

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-INTERIM = Path("data/interim")
+from genrelab.data.manifest import PREPARED as INTERIM
+from genrelab.data.manifest import read_prepared  # noqa: F401  (the stages and notebooks read it here)
+
 METRICS = Path("metrics")  # DVC metrics: each stage's headline figures (write_stage_metrics)
 SUMMARIES = Path("results/stages")  # each stage's full summary, beside its metrics
 MODELS = Path("models")  # models/<approach>/: every fitted model, genrelab.models.load restores it
@@ -27,22 +29,14 @@ def write_json(obj: dict, path: Path) -> None:
 def write_stage_metrics(summary: dict | None, headline: dict, metrics_path: Path, summary_path: Path | None) -> None:
     """A stage's full ``summary`` (JSON, for the book and the README; None: its tables say it all) and
     its ``headline`` figures, the DVC metrics (keys from :data:`HEADLINE_KEYS` or protocols' names)."""
-    from genrelab.config import PROTOCOL_NAMES  # config is every stage's dep already
+    from genrelab.constants import PROTOCOLS
 
-    unknown = sorted(set(headline) - set(HEADLINE_KEYS) - set(PROTOCOL_NAMES))
+    unknown = sorted(set(headline) - set(HEADLINE_KEYS) - set(PROTOCOLS))
     if unknown:
         raise ValueError(f"headline metrics use the shared keys only; add {unknown} to HEADLINE_KEYS, or to the summary")
     if summary is not None:
         write_json(summary, summary_path)
     write_json(headline, metrics_path)
-
-
-def read_prepared(out_dir: Path = INTERIM) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The manifest and split table written by ``prepare`` (ids kept as text)."""
-    from genrelab.data.manifest import read_manifest
-
-    splits = pd.read_csv(out_dir / "splits.csv", dtype=str, keep_default_na=False)
-    return read_manifest(out_dir / "manifest.csv"), splits
 
 
 def refuse_failures(failed: list, stage: str, listed_in: Path) -> None:

@@ -1,4 +1,4 @@
-"""The ``features`` stage: the 57 GTZAN-table features of every usable track, and readers of its tables."""
+"""The ``features`` stage: the 57 GTZAN-table features of every usable track (its tables' readers: :mod:`genrelab.features.tables`)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from genrelab.features.tables import FEATURES, TABLES, feature_columns, read_feature_table  # noqa: F401  (the notebooks read them here)
 from genrelab.stages.common import INTERIM, METRICS, SUMMARIES, refuse_failures, write_stage_metrics
-
-FEATURES = Path("data/features")
-TABLES = {"clip": "features_30_sec", "segment": "features_3_sec"}  # folders of Parquet shards
-NON_FEATURES = ("filename", "length", "label")
-
-
-def feature_columns(table: pd.DataFrame) -> list[str]:
-    """The 57 feature columns of a GTZAN-style table (everything but filename, length, label)."""
-    return [c for c in table.columns if c not in NON_FEATURES]
 
 
 def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Path(".cache/features"),
@@ -65,12 +57,3 @@ def run_features(params: dict, *, out_dir: Path = FEATURES, cache_dir: Path = Pa
     write_stage_metrics(metrics, headline, metrics_path, summary_path)
     refuse_failures(failed, "features", out_dir / "problems.csv")
     return tables
-
-
-def read_feature_table(level: str, features_dir: Path = FEATURES) -> pd.DataFrame:
-    """The ``clip`` or ``segment`` table of the features stage (Parquet shards, or a CSV of that name)."""
-    from genrelab.data.shards import read_table
-
-    folder = Path(features_dir) / TABLES[level]
-    path = folder if folder.is_dir() or not folder.with_suffix(".csv").is_file() else folder.with_suffix(".csv")
-    return read_table(path, text=("filename", "label"))

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from genrelab.constants import DEMO_STYLES
 from genrelab.errors import GenrelabError
 
-STYLES: tuple[str, ...] = (
-    "waltz", "march", "swing", "bossa", "dub", "chiptune", "thrash", "ambient", "funk", "techno",
-)
+STYLES: tuple[str, ...] = DEMO_STYLES
 LAYERS: tuple[str, ...] = ("drums", "bass", "chords", "lead")
 # (source style, copy style): copy.LAST is a byte copy of source.00000.
 EXACT_DUPLICATES: tuple[tuple[str, str], ...] = (("bossa", "swing"),)
