@@ -62,12 +62,19 @@ def closure(entry: set[str]) -> set[Path]:
     return seen
 
 
+def module_level_imports(path: Path) -> set[str]:
+    """The genrelab modules a file imports at module level (not those its functions import)."""
+    body = [node for node in ast.parse(path.read_text()).body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return imported_modules(ast.Module(body=body, type_ignores=[]))
+
+
 def entry(stage: dict) -> tuple[set[str], set[Path]]:
     """Where a stage's command starts: (genrelab modules to follow, files run but not followed).
 
     A notebook stage starts from its notebook's code cells, a ``python -m genrelab.X`` stage from
-    that module. A ``genrelab <command>`` stage starts
-    from that command's handler in ``cli.py``: the file is run, but only the handler's imports are
+    that module. A ``genrelab <command>`` stage runs
+    ``cli.py`` and the ``genrelab.commands`` modules it imports, and starts from that command's
+    handler in one of them: only the handler's imports and its module's module-level imports are
     followed (the other handlers import other modules, lazily).
     """
     cmd = stage["cmd"]
@@ -82,10 +89,14 @@ def entry(stage: dict) -> tuple[set[str], set[Path]]:
         return {module.group(1)}, set()
     command = re.search(r"\bgenrelab ([\w-]+)", cmd)  # after the ${cpu} pins
     assert command, f"stage command not understood: {cmd!r}"
-    cli = ast.parse((PACKAGE / "cli.py").read_text())
     name = f"_cmd_{command.group(1).replace('-', '_')}"  # genrelab quality-data -> _cmd_quality_data
-    handler = next(f for f in ast.walk(cli) if isinstance(f, ast.FunctionDef) and f.name == name)
-    return imported_modules(handler), {PACKAGE / "cli.py"}
+    groups = {module_file(m) for m in module_level_imports(PACKAGE / "cli.py") if m.startswith("genrelab.commands")}
+    for group in sorted(groups):
+        handler = next((f for f in ast.parse(group.read_text()).body
+                        if isinstance(f, ast.FunctionDef) and f.name == name), None)  # fmt: skip
+        if handler is not None:
+            return imported_modules(handler) | module_level_imports(group), {PACKAGE / "cli.py", *groups}
+    raise AssertionError(f"no handler {name} in the modules cli.py imports: {sorted(map(str, groups))}")
 
 
 def stage_files(stage: dict) -> set[Path]:
@@ -115,8 +126,11 @@ def test_the_closure_finds_imports_inside_functions_and_would_catch_a_gap():
     for name, gap in (("audio_models", "src/genrelab/evaluation/splits.py"), ("cnn", "src/genrelab/features/spectrograms.py")):
         thin = {**STAGES[name], "deps": [d for d in STAGES[name]["deps"] if d != gap]}
         assert gap in uncovered(thin, stage_files(thin))
-    scores = stage_files(STAGES["scores"])
-    assert PACKAGE / "cli.py" in scores and PACKAGE / "book.py" not in scores  # only its handler is followed
+    # A command stage runs cli.py and the command modules, but follows only its handler's imports.
+    scores, book = stage_files(STAGES["scores"]), stage_files(STAGES["book"])
+    assert {PACKAGE / "cli.py", PACKAGE / "commands" / "study.py", PACKAGE / "commands" / "report.py"} <= scores
+    assert PACKAGE / "evaluation" / "results.py" in scores and PACKAGE / "report" / "book.py" not in scores
+    assert PACKAGE / "report" / "book.py" in book and PACKAGE / "evaluation" / "results.py" not in book
 
 
 def write_deps(dvc_file: Path = ROOT / "dvc.yaml") -> None:

@@ -1,0 +1,1 @@
+"""The ``genrelab`` sub-commands, one module per group: parsers and handlers."""
