@@ -226,7 +226,7 @@ def predictor_dir(tmp_path_factory, shared_data) -> Path:
     from sklearn.preprocessing import StandardScaler
 
     from genrelab import models
-    from genrelab.features.gtzan57 import FEATURE_COLUMNS
+    from genrelab.features.gtzan57_dsp import FEATURE_COLUMNS
 
     table = pd.read_csv(shared_data / "kaggle" / "features_3_sec_mini.csv")
     estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))

@@ -19,6 +19,7 @@ from genrelab.data import checks, datasets
 from genrelab.errors import AudioError
 from genrelab.features import gtzan57 as features
 from genrelab.features import spectrograms
+from genrelab.features.gtzan57_dsp import FEATURE_COLUMNS
 
 SR = 22050
 
@@ -160,7 +161,7 @@ def test_features_cli_writes_every_usable_file_lists_the_rest_and_exits_1(corpus
     assert sorted(set(names)) == sorted(Path(p).stem for p in USABLE)  # every good file's rows
     if seconds == 3.0:
         assert (names == "silence").sum() == 10 and (names == "truncated").sum() == 3 and (names == "good").sum() == 1
-    assert np.isfinite(table[list(features.FEATURE_COLUMNS)].to_numpy(dtype=float)).all()
+    assert np.isfinite(table[list(FEATURE_COLUMNS)].to_numpy(dtype=float)).all()
     problems = pd.read_csv(checks.problems_path(out), dtype=str, keep_default_na=False)
     listed = {Path(p).relative_to(corpus).as_posix(): k for p, k in zip(problems["path"], problems["kind"])}
     assert {p for p, k in listed.items() if k in checks.ERROR_KINDS} == set(FAILING)

@@ -1,4 +1,4 @@
-"""The 57 GTZAN-table features (genrelab.features.gtzan57)."""
+"""The 57 GTZAN-table features (genrelab.features.gtzan57_dsp) and their tables (genrelab.features.gtzan57)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import soundfile as sf
 
 from genrelab.errors import DataError
 from genrelab.features import gtzan57 as features
+from genrelab.features import gtzan57_dsp as dsp
 
 SR = 22050
-EXACT = [c for c in features.FEATURE_COLUMNS if c != "tempo"]  # HPSS included: see features._legacy_hpss
+EXACT = [c for c in dsp.FEATURE_COLUMNS if c != "tempo"]  # HPSS included: see dsp._legacy_hpss
 PARITY_CLIPS = ["blues.00000", "classical.00003", "rock.00007"]
 
 
@@ -36,7 +37,7 @@ def clip_path(shared_data, track_id):
 def std_errors(ours: pd.DataFrame, public: pd.DataFrame, std: pd.Series) -> pd.Series:
     """Largest |ours - public| per feature column, in units of the column's std."""
     ours, public = ours.set_index("filename"), public.set_index("filename").loc[ours["filename"]]
-    cols = list(features.FEATURE_COLUMNS)
+    cols = list(dsp.FEATURE_COLUMNS)
     return ((ours[cols] - public[cols]).abs() / std[cols]).max()
 
 
@@ -51,7 +52,7 @@ def test_columns_are_the_public_header_without_label(shared_data):
 
 
 def test_column_layout():
-    assert len(features.FEATURE_COLUMNS) == 57
+    assert len(dsp.FEATURE_COLUMNS) == 57
     assert features.COLUMNS[:3] == ("filename", "length", "chroma_stft_mean")
     assert features.COLUMNS[-1] == "mfcc20_var"
 
@@ -71,7 +72,7 @@ def test_30s_table_matches_the_public_table(shared_data, public30):
     assert ours["filename"].tolist() == [f"{t}.wav" for t in PARITY_CLIPS]
     public = public30.set_index("filename").loc[ours["filename"]]
     assert ours["length"].tolist() == public["length"].tolist()
-    err = std_errors(ours, public30, public30[list(features.FEATURE_COLUMNS)].std())
+    err = std_errors(ours, public30, public30[list(dsp.FEATURE_COLUMNS)].std())
     assert err[EXACT].max() < 1e-4, err[EXACT].idxmax()
     assert err["tempo"] < 1e-6  # tempo matches on these clips (not on every clip: see features docs)
 
@@ -83,15 +84,15 @@ def test_3s_table_matches_the_public_rows(shared_data):
     assert (ours["length"] == 66149).all()
     # The full 3 s table is not at hand: its 300 shared rows (3 genres) spread less than it, so
     # holding each column to their std is the stricter test.
-    err = std_errors(ours, public3, public3[list(features.FEATURE_COLUMNS)].std())
+    err = std_errors(ours, public3, public3[list(dsp.FEATURE_COLUMNS)].std())
     assert err[EXACT].max() < 1e-4, err[EXACT].idxmax()
     assert err["tempo"] < 1e-6
 
 
 def test_fast_path_equals_the_reference_path():
     y = tone(440.0, seconds=3.0, noise=0.05) + tone(3000.0, seconds=3.0)
-    fast = features.segment_features(y[None])[0]
-    ref = features.reference_features(y)
+    fast = dsp.segment_features(y[None])[0]
+    ref = dsp.reference_features(y)
     np.testing.assert_allclose(fast, ref, rtol=1e-5, atol=1e-9)
 
 
@@ -113,11 +114,11 @@ def test_harmonic_part_equals_librosa_softmask():
 
 def test_hpss_signals_end_in_the_zeros_of_old_librosa():
     y = tone(440.0, seconds=3.0, noise=0.05)
-    stft = features._stft(y[None])
-    harmonic, percussive = features._hpss(stft, np.abs(stft), y[None])
-    inverted = features.HOP_LENGTH * (stft.shape[1] - 1)
+    stft = dsp._stft(y[None])
+    harmonic, percussive = dsp._hpss(stft, np.abs(stft), y[None])
+    inverted = dsp.HOP_LENGTH * (stft.shape[1] - 1)
     assert len(y) > inverted and not harmonic[0, inverted:].any() and not percussive[0, inverted:].any()
-    legacy = features._legacy_hpss(y)
+    legacy = dsp._legacy_hpss(y)
     np.testing.assert_allclose(harmonic[0], legacy[0], atol=1e-5)
     np.testing.assert_allclose(percussive[0], legacy[1], atol=1e-5)
 
@@ -148,7 +149,7 @@ def test_silence_gives_zeros_not_errors(tmp_path):
     row = result.table.iloc[0]
     assert [(p.kind, p.action) for p in result.problems] == [("silent", "kept, flagged")]
     assert row["tempo"] == 0.0 and row["spectral_centroid_mean"] == 0.0 and row["rms_mean"] == 0.0
-    assert np.isfinite(row[list(features.FEATURE_COLUMNS)].to_numpy(dtype=float)).all()
+    assert np.isfinite(row[list(dsp.FEATURE_COLUMNS)].to_numpy(dtype=float)).all()
 
 
 # -- file names ------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ def test_duplicate_rows_of_the_public_table(public30):
 
 
 def test_duplicate_rows_ignore_filename_and_length():
-    cols = list(features.FEATURE_COLUMNS)
+    cols = list(dsp.FEATURE_COLUMNS)
     base = np.arange(57.0)
     table = pd.DataFrame([base, base + 1, base, base], columns=cols)
     table.insert(0, "length", [1, 2, 3, 4])

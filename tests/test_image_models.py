@@ -22,7 +22,7 @@ from genrelab.approaches.image_models import (
 from genrelab.config import ParamsError
 from genrelab.errors import DataError
 from genrelab.evaluation.splits import make_splits
-from genrelab.features.spectrograms import SpectrogramSettings, log_mel, mel_band_centres
+from genrelab.features.log_mel import SpectrogramSettings, log_mel, mel_band_centres
 
 # 32 mel bands x 41 frames: small images that still hold two 12 x 12 HOG cells each way.
 SMALL = SpectrogramSettings(sr=8000, n_mels=32, n_fft=256, hop_length=200, fmax=4000.0, segment_seconds=1.0)

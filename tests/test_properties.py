@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from genrelab.data import dedup
 from genrelab.errors import AudioError
-from genrelab.features import gtzan57 as features
+from genrelab.features import gtzan57_dsp as features
 from genrelab.features.segments import segment_bounds
 
 SR = 22050

@@ -12,16 +12,9 @@ import soundfile as sf
 
 from genrelab.data import audio
 from genrelab.errors import DataError
+from genrelab.features.log_mel import SpectrogramSettings, log_mel
 from genrelab.features.segments import segment_bounds
-from genrelab.features.spectrograms import (
-    SpectrogramSettings,
-    compute_spectrograms,
-    load_clips,
-    load_meta,
-    load_segments,
-    log_mel,
-    plot_examples,
-)
+from genrelab.features.spectrograms import compute_spectrograms, load_clips, load_meta, load_segments, plot_examples
 
 SR = 8000
 # Small settings so a run takes well under a second.

@@ -48,13 +48,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from genrelab.approaches.audio_features import PlattSVC, estimator_kwargs
 from genrelab.config import ParamsError, section
 from genrelab.errors import DataError
-from genrelab.features.spectrograms import (
-    SpectrogramSettings,
-    example_rows,
-    hz_to_axis,
-    mel_band_centres,
-    show_spectrogram,
-)
+from genrelab.features.log_mel import SpectrogramSettings, mel_band_centres
+from genrelab.features.spectrograms import example_rows, hz_to_axis, show_spectrogram
 
 APPROACHES = ("spectrogram_pixels", "spectrogram_hog", "spectrogram_shelf")
 PARAMS_KEY = "image_models"

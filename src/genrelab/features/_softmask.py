@@ -1,6 +1,6 @@
 """The harmonic part of a spectrogram under HPSS's soft mask, in one compiled pass (numba).
 
-Imported lazily by :mod:`genrelab.features.gtzan57`, so that importing genrelab does not import numba.
+Imported lazily by :mod:`genrelab.features.gtzan57_dsp`, so that importing genrelab does not import numba.
 """
 
 import numba

@@ -1,6 +1,6 @@
 """Running medians along one axis, as ``scipy.ndimage.median_filter(mode="reflect")`` computes them.
 
-HPSS (:mod:`genrelab.features.gtzan57`) filters every magnitude spectrogram twice with a 31-point median,
+HPSS (:mod:`genrelab.features.gtzan57_dsp`) filters every magnitude spectrogram twice with a 31-point median,
 along time and along frequency; with scipy's running median (45-75 ns a value here) that was
 over a third of the feature extraction. This module computes the same values with a *selection
 network*: a fixed sequence of compare-exchanges (``a, b = min(a, b), max(a, b)``) whose middle

@@ -27,17 +27,17 @@ and the CNNs (:mod:`genrelab.approaches.cnn`) read. Its contract:
     a small picture of each clip's spectrogram (time in s, mel-scaled frequency axis labelled in
     Hz, colour bar in dB), for a person to look at.
 
-Values are ``10 log10`` of mel power. With ``ref="max"`` each spectrogram (each segment, each clip)
-is referenced to its own loudest bin, so it spans ``[-top_db, 0]`` dB and loudness differences
-between tracks are removed; with ``ref="unit"`` 0 dB is power 1.0 and the level is kept (values
-still clipped to ``top_db`` below each spectrogram's maximum). Only manifest rows with
-``status == "ok"`` are used. Read the arrays with :func:`load_segments` and :func:`load_clips`
-(memory-mapped by default: the full GTZAN segment array is about 670 MB).
+Values are ``10 log10`` of mel power (computed by :mod:`genrelab.features.log_mel`). With
+``ref="max"`` each spectrogram (each segment, each clip) is referenced to its own loudest bin, so
+it spans ``[-top_db, 0]`` dB and loudness differences between tracks are removed; with
+``ref="unit"`` 0 dB is power 1.0 and the level is kept (values still clipped to ``top_db`` below
+each spectrogram's maximum). Only manifest rows with ``status == "ok"`` are used. Read the arrays
+with :func:`load_segments` and :func:`load_clips` (memory-mapped by default: the full GTZAN segment
+array is about 670 MB).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,61 +48,11 @@ import pandas as pd
 from genrelab.data import audio, checks
 from genrelab.data.manifest import usable_tracks
 from genrelab.errors import AudioError, DataError
+from genrelab.features.log_mel import SpectrogramSettings, log_mel, segment_spectrograms
+from genrelab.features.log_mel import REFS, mel_band_centres  # noqa: F401 - importable from here too, as before
 from genrelab.parallel import load_entry, save_entry
 
 _REQUIRED_COLUMNS = ("track_id", "path", "genre", "status")
-REFS = ("max", "unit")
-# Power below this counts as silence (librosa.power_to_db's default ``amin``).
-_AMIN = 1e-10
-
-
-@dataclass(frozen=True)
-class SpectrogramSettings:
-    """How spectrograms are computed. Frequencies in Hz, durations in seconds, levels in dB."""
-
-    sr: int = audio.DEFAULT_SR
-    n_mels: int = 128
-    n_fft: int = 2048
-    hop_length: int = 512
-    fmin: float = 0.0
-    fmax: float = 11025.0
-    ref: str = "max"
-    top_db: float = 80.0
-    segment_seconds: float = 3.0
-    clip_seconds: float = 30.0
-
-    def __post_init__(self):
-        if self.ref not in REFS:
-            raise DataError(f"spectrograms.ref must be one of {REFS}, got {self.ref!r}")
-        if not 0 <= self.fmin < self.fmax <= self.sr / 2:
-            raise DataError(
-                f"spectrograms.fmax must lie in (fmin, sr/2] = ({self.fmin}, {self.sr / 2}] Hz, got {self.fmax}"
-            )
-        for key in ("n_mels", "n_fft", "hop_length", "top_db", "segment_seconds", "clip_seconds"):
-            if getattr(self, key) <= 0:
-                raise DataError(f"spectrograms.{key} must be positive, got {getattr(self, key)}")
-
-    @property
-    def segment_samples(self) -> int:
-        return int(round(self.segment_seconds * self.sr))
-
-    @property
-    def clip_samples(self) -> int:
-        return int(round(self.clip_seconds * self.sr))
-
-    @property
-    def n_frames(self) -> int:
-        """Frames of one segment spectrogram (centred STFT frames)."""
-        return 1 + self.segment_samples // self.hop_length
-
-    @property
-    def n_clip_frames(self) -> int:
-        return 1 + self.clip_samples // self.hop_length
-
-    def key(self) -> str:
-        """A short hash of the settings: cached spectrograms are only reused for equal settings."""
-        text = json.dumps(self.__dict__, sort_keys=True)
-        return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -209,38 +159,6 @@ def compute_spectrograms(
         cache_hits=sum(hit for _, (hit, _) in done),
         problems=problems,
     )
-
-
-def log_mel(y: np.ndarray, settings: SpectrogramSettings) -> np.ndarray:
-    """Log-mel spectrogram in dB of mono audio ``y`` (float32, shape (n_samples,)).
-
-    Returns float32, shape (n_mels, 1 + n_samples // hop_length).
-    """
-    import librosa
-
-    power = librosa.feature.melspectrogram(
-        y=y, sr=settings.sr, n_fft=settings.n_fft, hop_length=settings.hop_length,
-        n_mels=settings.n_mels, fmin=settings.fmin, fmax=settings.fmax, power=2.0,
-    )  # fmt: skip
-    peak = float(power.max())
-    if peak <= _AMIN:
-        # Digital silence: referenced to its own maximum it would read 0 dB everywhere (the
-        # brightest picture); show it as the floor instead.
-        floor = -settings.top_db if settings.ref == "max" else 10 * np.log10(_AMIN)
-        return np.full(power.shape, floor, dtype=np.float32)
-    ref = peak if settings.ref == "max" else 1.0
-    return librosa.power_to_db(power, ref=ref, amin=_AMIN, top_db=settings.top_db).astype(np.float32)
-
-
-def mel_band_centres(n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    """Centre frequency in Hz of each band of librosa's mel filter bank, shape (n_mels,).
-
-    Band ``i`` of ``librosa.filters.mel`` is a triangle peaking at the ``i + 1``-th of
-    ``n_mels + 2`` mel-spaced frequencies between ``fmin`` and ``fmax``.
-    """
-    import librosa
-
-    return librosa.mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax)[1:-1]
 
 
 def load_segments(out_dir: str | Path, mmap: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
@@ -389,25 +307,6 @@ def _compute_track(path: Path, settings: SpectrogramSettings) -> tuple[np.ndarra
     n = settings.clip_samples
     clip = log_mel(y[:n] if len(y) >= n else np.pad(y, (0, n - len(y))), settings)
     return segment_spectrograms(y, settings), clip
-
-
-def segment_spectrograms(y: np.ndarray, settings: SpectrogramSettings) -> np.ndarray:
-    """The log-mel spectrogram of each segment of mono audio ``y`` (float32 (n,), at ``settings.sr``):
-    float32 (n_segments, n_mels, n_frames), segments cut by :func:`genrelab.features.segments.segment_bounds`."""
-    from genrelab.features.segments import segment_bounds
-
-    bounds = segment_bounds(len(y), settings.sr, settings.segment_seconds)
-    segments = np.empty((len(bounds), settings.n_mels, settings.n_frames), dtype=np.float32)
-    for k, (start, stop) in enumerate(bounds):
-        segments[k] = _fit_frames(log_mel(y[start:stop], settings), settings.n_frames, settings.top_db)
-    return segments
-
-
-def _fit_frames(S: np.ndarray, n_frames: int, top_db: float) -> np.ndarray:
-    """Trim ``S`` (n_mels, t) to ``n_frames`` columns, or pad it at the end with its dB floor."""
-    if S.shape[1] >= n_frames:
-        return S[:, :n_frames]
-    return np.pad(S, ((0, 0), (0, n_frames - S.shape[1])), constant_values=S.max() - top_db)
 
 
 def _cache_valid(cache_file: Path, source: str) -> bool:

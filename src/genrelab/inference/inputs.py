@@ -75,7 +75,7 @@ def file_inputs(source: AudioFile, approach: str, features: dict) -> np.ndarray:
     seconds = features["segment_seconds"]
     _check_length(source, seconds, int(features["sample_rate"] if "sample_rate" in features else features["spectrograms"]["sr"]))
     if approach == "audio_features":
-        from genrelab.features.gtzan57 import SR, signal_features
+        from genrelab.features.gtzan57_dsp import SR, signal_features
 
         if seconds < CLIP_SECONDS:
             return signal_features(source.samples(SR), SR, seconds, source.path)[1]
@@ -89,7 +89,7 @@ def file_inputs(source: AudioFile, approach: str, features: dict) -> np.ndarray:
 
         out = source.musicnn(features["checkpoint"], seconds)
         return pooled_features(out["max_pool"], out["mean_pool"])
-    from genrelab.features.spectrograms import SpectrogramSettings, segment_spectrograms
+    from genrelab.features.log_mel import SpectrogramSettings, segment_spectrograms
 
     settings = SpectrogramSettings(**features["spectrograms"])
     return _resized(segment_spectrograms(source.samples(settings.sr), settings), features["resize"])

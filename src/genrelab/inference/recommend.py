@@ -136,7 +136,7 @@ def corpus_vectors(space: dict, *, features_dir: Path, embeddings_dir: Path) -> 
 def file_vector(source: AudioFile, space: dict) -> np.ndarray:
     """One file's point: the mean of its segments' embeddings, or its whole-file 57 features."""
     if space["space"] == "features57":
-        from genrelab.features.gtzan57 import SR, signal_features
+        from genrelab.features.gtzan57_dsp import SR, signal_features
 
         return signal_features(source.samples(SR), SR, 30.0, source.path)[1][0].astype(np.float32)
     out = source.musicnn(space["checkpoint"], space["segment_seconds"])[space["layer"]]

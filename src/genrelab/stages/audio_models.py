@@ -60,7 +60,7 @@ def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: 
 def feature_settings(params: dict, level: str) -> dict:
     """How the input of an audio-feature model is made: the 57 columns of the 30 s table (one row
     per clip) or of the segment table (rows vote per track), at 22050 Hz."""
-    from genrelab.features.gtzan57 import FEATURE_COLUMNS, FEATURE_VERSION, SR
+    from genrelab.features.gtzan57_dsp import FEATURE_COLUMNS, FEATURE_VERSION, SR
 
     seconds = params["prepare"]["segment_seconds"] if level == "segment" else 30.0
     return {"table": "gtzan57", "input": params["audio_models"]["input"], "segment_seconds": seconds,
