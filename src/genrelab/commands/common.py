@@ -1,9 +1,8 @@
-"""What several commands share: the problem lines on stderr and the audio files of inputs."""
+"""What several commands share: the problem lines on stderr."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def report_problems(problems) -> None:
@@ -17,21 +16,3 @@ def report_problems(problems) -> None:
     if converted:
         print(f"note: {len(converted)} file(s) resampled or downmixed on load (listed in the problems file)",
               file=sys.stderr)
-
-
-def audio_inputs(inputs: list[Path]) -> tuple[list[Path], list[str]]:
-    """Audio files of files and folders (recursive), and a line for each input that holds none."""
-    from genrelab.data.audio import extensions_text, is_audio_file
-
-    files, missing = [], []
-    for item in inputs:
-        if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.is_file() and is_audio_file(p) and not p.name.startswith("."))
-            files += found
-            if not found:
-                missing.append(f"{item}: no audio files ({extensions_text()}) in this folder")
-        elif item.is_file():
-            files.append(item)  # any extension: the decoder says whether it is audio
-        else:
-            missing.append(f"{item}: no such file or folder")
-    return files, missing

@@ -61,12 +61,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import csv
     import json
 
-    from genrelab.commands.common import audio_inputs
+    from genrelab.data.files import find_audio
     from genrelab.inference.export import shipped_folder
     from genrelab.inference.predict import Predictor, predict_files
 
     predictor = Predictor.load(shipped_folder(args.models))
-    files, missing = audio_inputs(args.inputs)
+    found = find_audio(args.inputs)
+    files, missing = found.files, found.missing
     for line in missing:
         print(f"error: {line}", file=sys.stderr)
     results = predict_files(predictor, files, progress=not args.quiet and not (args.json or args.csv))

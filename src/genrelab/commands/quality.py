@@ -21,12 +21,13 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     import csv
     import json
 
-    from genrelab.commands.common import audio_inputs
+    from genrelab.data.files import find_audio
     from genrelab.quality.check import check_files, group_label, load_model, model_summary
     from genrelab.report.quality import plot_report
 
     model = load_model(args.model)
-    files, missing = audio_inputs(args.inputs)
+    found = find_audio(args.inputs)
+    files, missing = found.files, found.missing
     reports, failures = check_files(files, model, n_excerpts=args.excerpts, seconds=args.excerpt_seconds,
                                     jobs=args.jobs, progress=not args.quiet and not (args.json or args.csv))  # fmt: skip
     unreadable = missing + [str(f.error) for f in failures]

@@ -206,53 +206,29 @@ def _empty_table() -> pd.DataFrame:
 
 
 def find_audio_files(inputs: str | Path | Iterable[str | Path]) -> tuple[list[Path], list[checks.Problem]]:
-    """Audio files of ``inputs`` (files, or folders searched recursively), sorted by path, and the
+    """Audio files of ``inputs`` (:func:`genrelab.data.files.find_audio`), sorted by path, and the
     other files of those folders (not audio, or hidden), reported as ignored problems.
 
-    Raises :class:`DataError` for a missing input, an input without audio, or two files with the
-    same name (their track ids would collide), naming them.
+    Raises :class:`DataError` for a missing input, an input without audio, a file named explicitly
+    that is not audio, or two files with the same name (their track ids would collide), naming them.
     """
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
-    files: set[Path] = set()
-    ignored: list[checks.Problem] = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            found, skipped = _scan_folder(item)
-            if not found:
-                raise DataError(f"{item}: no audio files ({', '.join(audio.AUDIO_EXTENSIONS)}) in this folder.")
-            files |= found
-            ignored += skipped
-        elif item.is_file():
-            if not audio.is_audio_file(item):
-                raise DataError(f"{item}: not an audio file; expected one of {', '.join(audio.AUDIO_EXTENSIONS)}.")
-            files.add(item)
-        else:
-            raise DataError(f"{item}: no such file or folder. Check the path.")
-    ordered = sorted(files)
+    from genrelab.data.files import find_audio
+
+    found = find_audio(inputs)
+    if found.missing:
+        raise DataError(found.missing[0])
+    for path in found.files:
+        if not audio.is_audio_file(path):
+            raise DataError(f"{path}: not an audio file; expected one of {audio.extensions_text()}.")
     seen: dict[str, Path] = {}
-    for path in ordered:
+    for path in found.files:
         if path.name in seen:
             raise DataError(
                 f"{seen[path.name]} and {path}: two files share a name, so their rows would share a "
                 "track id. Rename one or pass only one of them."
             )
         seen[path.name] = path
-    return ordered, ignored
-
-
-def _scan_folder(folder: Path) -> tuple[set[Path], list[checks.Problem]]:
-    found, ignored = set(), []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            ignored.append(checks.Problem(str(path), "hidden", "hidden file (an OS or editor file)", "ignored"))
-        elif audio.is_audio_file(path):
-            found.add(path)
-        else:
-            what = f"not an audio file ({path.suffix or 'no extension'})"
-            action = f"ignored; audio files end in {', '.join(audio.AUDIO_EXTENSIONS)}"
-            ignored.append(checks.Problem(str(path), "non_audio", what, action))
-    return found, ignored
+    return found.files, found.ignored
 
 
 # --------------------------------------------------------------------------------------------
