@@ -12,7 +12,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, shared_data_dir
+from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("bench_cpu_determinism", ROOT / "benchmarks" / "bench_cpu_determinism.py")
 bench = importlib.util.module_from_spec(_spec)

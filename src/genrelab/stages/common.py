@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from genrelab.data.manifest import PREPARED as INTERIM
+from genrelab.data.manifest import PREPARED as INTERIM  # noqa: F401  (where the stages read the prepare stage's tables)
 from genrelab.data.manifest import read_prepared  # noqa: F401  (the stages and notebooks read it here)
 
 METRICS = Path("metrics")  # DVC metrics: each stage's headline figures (write_stage_metrics)
