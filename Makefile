@@ -51,8 +51,8 @@ data: $(STAMP)  ## fill data/raw: dvc pull where a remote is set, else the demo 
 		$(BIN)/python -m genrelab.data.datacheck data.dvc --generate data/raw; \
 	fi
 
-repro: data  ## run the whole study (dvc repro) and build the book
-	$(BIN)/dvc repro
+repro: data  ## run the whole study (dvc repro) and build the book; each stage's time to results/stage_times.json
+	$(BIN)/python -m genrelab.report.stage_times -- $(BIN)/dvc repro
 	@echo "The book: $(CURDIR)/book/_build/html/index.html"
 
 book: $(STAMP)  ## rebuild only the book from the executed notebooks

@@ -223,7 +223,21 @@ def gtzan_card(root: Path) -> str:
             f"{c['trained_on_tracks']} train and valid clips.")  # fmt: skip
 
 
-BLOCKS: dict[str, Callable[[Path], str]] = {"public_gtzan": public_gtzan, "leakage": leakage,
+def stage_times(root: Path) -> str:
+    """The last ``make repro``'s time, stage by stage, from results/stage_times.json."""
+    times = _read_json(root, "results/stage_times.json", ["stages", "total_seconds", "cores", "started", "skipped"])
+
+    def span(seconds: float) -> str:
+        return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+    rows = [f"| `{name}` | {span(s)} |" for name, s in times["stages"].items()]
+    skipped = f"; {len(times['skipped'])} stage(s) unchanged and skipped" if times["skipped"] else ""
+    return (f"The last `make repro` ({times['started']}, {times['cores']} cores{skipped}) ran `dvc repro` in "
+            f"**{span(times['total_seconds'])}**, by stage (`results/stage_times.json`):\n\n"
+            "| stage | time |\n| --- | --- |\n" + "\n".join(rows) + "\n")
+
+
+BLOCKS: dict[str, Callable[[Path], str]] = {"stage_times": stage_times, "public_gtzan": public_gtzan, "leakage": leakage,
                                             "demo_segments": demo_segments, "quality": quality,
                                             "shipped": shipped, "card": card, "gtzan_card": gtzan_card}  # fmt: skip
 
