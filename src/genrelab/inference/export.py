@@ -240,7 +240,7 @@ def _refit(estimator, approach: str, features: dict, splits: pd.DataFrame, dirs:
     where it holds out groups for early stopping)."""
     from sklearn.base import clone
 
-    from genrelab.evaluation.loop import fit_with_groups
+    from genrelab.evaluation.selection import fit_with_groups
     from genrelab.inference.inputs import corpus_inputs
 
     X, index = corpus_inputs(approach, features, **dirs)
