@@ -138,6 +138,36 @@ def _shelf_hz(X: np.ndarray, mel_freqs: np.ndarray, floor_db: float) -> np.ndarr
     return np.where(above.any(axis=1), mel_freqs[highest], 0.0)
 
 
+def _check_images(X) -> np.ndarray:
+    X = X if isinstance(X, np.ndarray) else np.asarray(X)
+    if X.ndim != 3:
+        raise DataError(f"expected spectrograms of shape (n, n_mels, n_frames), got shape {X.shape}")
+    return X if X.dtype == np.float32 else X.astype(np.float32)
+
+
+def _hog_dims(shape, pixels_per_cell: int, orientations: int, cells_per_block: int) -> int:
+    cells = [size // pixels_per_cell for size in shape]
+    if min(cells) < cells_per_block:
+        raise ParamsError(
+            f"'{PARAMS_KEY}.hog.pixels_per_cell' = {pixels_per_cell} leaves {cells} cells on a {tuple(shape)} "
+            f"spectrogram, fewer than cells_per_block = {cells_per_block}; use smaller cells."
+        )
+    blocks = [c - cells_per_block + 1 for c in cells]
+    return blocks[0] * blocks[1] * cells_per_block**2 * orientations
+
+
+def _hog_chunk(X: np.ndarray, pixels_per_cell: int, orientations: int, cells_per_block: int) -> np.ndarray:
+    from skimage.feature import hog
+
+    return np.stack(
+        [
+            hog(img, orientations=orientations, pixels_per_cell=(pixels_per_cell,) * 2,
+                cells_per_block=(cells_per_block,) * 2, block_norm="L2-Hys", feature_vector=True)
+            for img in X
+        ]
+    ).astype(np.float32)  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------
 # PCA for matrices larger than memory
 
@@ -243,33 +273,3 @@ class ChunkedPCA(TransformerMixin, BaseEstimator):
             f"n_components must be a fraction of variance in (0, 1] or a whole number >= 1, got {n!r} "
             f"({PARAMS_KEY}.pixels/hog.n_components)"
         )
-
-
-def _check_images(X) -> np.ndarray:
-    X = X if isinstance(X, np.ndarray) else np.asarray(X)
-    if X.ndim != 3:
-        raise DataError(f"expected spectrograms of shape (n, n_mels, n_frames), got shape {X.shape}")
-    return X if X.dtype == np.float32 else X.astype(np.float32)
-
-
-def _hog_dims(shape, pixels_per_cell: int, orientations: int, cells_per_block: int) -> int:
-    cells = [size // pixels_per_cell for size in shape]
-    if min(cells) < cells_per_block:
-        raise ParamsError(
-            f"'{PARAMS_KEY}.hog.pixels_per_cell' = {pixels_per_cell} leaves {cells} cells on a {tuple(shape)} "
-            f"spectrogram, fewer than cells_per_block = {cells_per_block}; use smaller cells."
-        )
-    blocks = [c - cells_per_block + 1 for c in cells]
-    return blocks[0] * blocks[1] * cells_per_block**2 * orientations
-
-
-def _hog_chunk(X: np.ndarray, pixels_per_cell: int, orientations: int, cells_per_block: int) -> np.ndarray:
-    from skimage.feature import hog
-
-    return np.stack(
-        [
-            hog(img, orientations=orientations, pixels_per_cell=(pixels_per_cell,) * 2,
-                cells_per_block=(cells_per_block,) * 2, block_norm="L2-Hys", feature_vector=True)
-            for img in X
-        ]
-    ).astype(np.float32)  # fmt: skip
