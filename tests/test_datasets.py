@@ -1,4 +1,5 @@
-"""genrelab.data.datasets: layouts, GTZAN metadata, validate and the manifest, on tiny generated corpora."""
+"""genrelab.data.datasets (layouts, validate, the manifest) and genrelab.data.gtzan_files (GTZAN metadata),
+on tiny generated corpora."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from genrelab import cli
-from genrelab.data import datasets
+from genrelab.data import datasets, gtzan_files
 from genrelab.data import manifest as manifest_module
 from genrelab.data.sources.base import Metadata
 from genrelab.data.sources.gtzan import GENRES, Gtzan
@@ -318,7 +319,7 @@ def test_manifest_excludes_checksum_mismatch_and_notes_extra(indexed_corpus):
 
 def test_md5_of_another_format_is_not_compared(tmp_path):
     au = tone(tmp_path / "genres" / "blues" / "blues.00000.au")
-    index = {"blues.00000": datasets.IndexEntry("gtzan_genre/genres/blues/blues.00000.wav", "c" * 32)}
+    index = {"blues.00000": gtzan_files.IndexEntry("gtzan_genre/genres/blues/blues.00000.wav", "c" * 32)}
     table, problems = manifest(tmp_path, "gtzan", index=index)
     assert table.loc[0, "status"] == "ok" and table.loc[0, "md5"] == md5(au)
     assert problems["problem"].tolist() == ["md5 not checked: the md5 index lists a .wav file, this is .au"]
@@ -350,7 +351,7 @@ def test_only_one_readable_genre_is_not_usable_and_the_cli_says_so(tmp_path, cap
 def test_malformed_md5_index_is_a_data_error_naming_the_file(tmp_path, text, message):
     (tmp_path / "idx.json").write_text(text)
     with pytest.raises(DataError, match=f"idx.json: {message}"):
-        datasets.read_md5_index(tmp_path / "idx.json")
+        gtzan_files.read_md5_index(tmp_path / "idx.json")
     tone(tmp_path / "a" / "x.wav")
     with pytest.raises(DataError, match="idx.json"):
         datasets.validate(tmp_path, index=tmp_path / "idx.json")
@@ -358,7 +359,7 @@ def test_malformed_md5_index_is_a_data_error_naming_the_file(tmp_path, text, mes
 
 def test_missing_index_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="nope.json: md5 index not found"):
-        datasets.read_md5_index(tmp_path / "nope.json")
+        gtzan_files.read_md5_index(tmp_path / "nope.json")
 
 
 # -------------------------------------------------------------------------- Sturm and the splits
@@ -377,7 +378,7 @@ country.00002.wav ::: ::: I Wish I Had A Nickel
 
 def test_sturm_index_maps_track_ids_to_artists_blank_as_empty(tmp_path):
     (tmp_path / "sturm.txt").write_text(STURM)
-    assert datasets.read_sturm_artists(tmp_path / "sturm.txt") == {
+    assert gtzan_files.read_sturm_artists(tmp_path / "sturm.txt") == {
         "blues.00000": "John Lee Hooker",
         "blues.00004": "John Lee Hooker",
         "classical.00059": "",
@@ -397,7 +398,7 @@ def test_sturm_index_maps_track_ids_to_artists_blank_as_empty(tmp_path):
 def test_malformed_sturm_index_names_file_and_line(tmp_path, text, message):
     (tmp_path / "sturm.txt").write_text(text)
     with pytest.raises(DataError, match=message):
-        datasets.read_sturm_artists(tmp_path / "sturm.txt")
+        gtzan_files.read_sturm_artists(tmp_path / "sturm.txt")
 
 
 def write_splits(
@@ -410,7 +411,7 @@ def write_splits(
 
 
 def test_fault_filtered_lists_map_track_ids_to_subsets(tmp_path):
-    assert datasets.read_fault_filtered_split(write_splits(tmp_path)) == {
+    assert gtzan_files.read_fault_filtered_split(write_splits(tmp_path)) == {
         "blues.00029": "train",
         "blues.00000": "valid",
         "rock.00090": "test",
@@ -420,14 +421,14 @@ def test_fault_filtered_lists_map_track_ids_to_subsets(tmp_path):
 def test_fault_filtered_list_errors_name_the_file(tmp_path):
     write_splits(tmp_path, test="blues/blues.00029.wav\n")
     with pytest.raises(DataError, match=r"test_filtered.txt:1: blues.00029 is also in train_filtered.txt"):
-        datasets.read_fault_filtered_split(tmp_path)
+        gtzan_files.read_fault_filtered_split(tmp_path)
     write_splits(tmp_path, valid="blues.00000.wav\n")
     with pytest.raises(DataError, match=r"valid_filtered.txt:1: expected 'genre/genre.NNNNN.wav'"):
-        datasets.read_fault_filtered_split(tmp_path)
+        gtzan_files.read_fault_filtered_split(tmp_path)
     write_splits(tmp_path)
     (tmp_path / "test_filtered.txt").unlink()
     with pytest.raises(DataError, match=r"test_filtered.txt: fault-filtered split list not found\. Check data"):
-        datasets.read_fault_filtered_split(tmp_path)
+        gtzan_files.read_fault_filtered_split(tmp_path)
 
 
 # ------------------------------------------------------------------------------------ real data
@@ -450,7 +451,7 @@ def test_gtzan_mini_manifest_is_clean_with_sturm_artists(gtzan_mini, shared_data
     assert (table["sample_rate"] == 22050).all() and (table["channels"] == 1).all()
     assert table["duration_s"].between(29.9, 30.7).all()
     assert (table["reason"] == "").all() and (table["notes"] == "").all()
-    artists = datasets.read_sturm_artists(shared_data / "gtzan-meta" / "sturm_GTZANindex.txt")
+    artists = gtzan_files.read_sturm_artists(shared_data / "gtzan-meta" / "sturm_GTZANindex.txt")
     assert table["artist"].tolist() == [artists[t] for t in table["track_id"]]
     assert table.set_index("track_id").loc["blues.00000", "artist"] == "John Lee Hooker"
     # the 900 clips the mini corpus leaves out are listed, and nothing else: every md5 matches mirdata's
@@ -482,7 +483,7 @@ def test_real_corrupt_gtzan_file_is_reported_and_excluded(shared_data, tmp_path)
     (tmp_path / "jazz" / "jazz.00054.wav").symlink_to(bad)
     (tmp_path / "blues").mkdir()
     (tmp_path / "blues" / "blues.00000.wav").symlink_to(shared_data / "gtzan-mini" / "blues" / "blues.00000.wav")
-    index = datasets.read_md5_index(shared_data / "gtzan-meta" / "mirdata_gtzan_genre_index.json")
+    index = gtzan_files.read_md5_index(shared_data / "gtzan-meta" / "mirdata_gtzan_genre_index.json")
     table, _ = manifest(tmp_path, "gtzan", index={t: index[t] for t in ("jazz.00054", "blues.00000")})
     row = table.set_index("track_id").loc["jazz.00054"]
     assert row["status"] == "excluded"
@@ -492,9 +493,9 @@ def test_real_corrupt_gtzan_file_is_reported_and_excluded(shared_data, tmp_path)
 
 @pytest.mark.shared_data
 def test_real_gtzan_metadata_parses(shared_data):
-    splits = datasets.read_fault_filtered_split(shared_data / "gtzan-splits")
+    splits = gtzan_files.read_fault_filtered_split(shared_data / "gtzan-splits")
     assert pd.Series(splits).value_counts().to_dict() == {"train": 443, "test": 290, "valid": 197}
-    index = datasets.read_md5_index(shared_data / "gtzan-meta" / "mirdata_gtzan_genre_index.json")
-    artists = datasets.read_sturm_artists(shared_data / "gtzan-meta" / "sturm_GTZANindex.txt")
+    index = gtzan_files.read_md5_index(shared_data / "gtzan-meta" / "mirdata_gtzan_genre_index.json")
+    artists = gtzan_files.read_sturm_artists(shared_data / "gtzan-meta" / "sturm_GTZANindex.txt")
     assert len(index) == len(artists) == 1000 and set(splits) <= set(index) == set(artists)
     assert sum(a == "" for a in artists.values()) == 81

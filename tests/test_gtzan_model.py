@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from genrelab.config import load_params
 from genrelab.errors import DataError
-from genrelab.evaluation.loop import OFFICIAL_SPLIT
+from genrelab.evaluation.selection import OFFICIAL_SPLIT
 from genrelab.inference.export import ABSENT, CARD, GTZAN_DIR, PREDICT_DIR, run_export_gtzan, shipped_folder
 from genrelab.inference.inputs import clip_windows
 from genrelab.inference.predict import Predictor

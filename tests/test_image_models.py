@@ -8,17 +8,16 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from genrelab.approaches.image_models import (
+from genrelab.approaches.image_features import (
     SHELF_FEATURES,
     ChunkedPCA,
-    evaluate_image_models,
     hog_dims,
     hog_features,
-    make_image_models,
     pixel_features,
     shelf_features,
     shelf_profile,
 )
+from genrelab.approaches.image_models import evaluate_image_models, make_image_models
 from genrelab.config import ParamsError
 from genrelab.errors import DataError
 from genrelab.evaluation.splits import make_splits

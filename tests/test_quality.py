@@ -343,6 +343,20 @@ def test_every_style_holds_out_its_share_of_sources_in_a_stable_order():
     assert len(held_out_sources(singles, 0.5, 42)) == 1 and held_out_sources({"dub.000": "dub"}, 0.3, 42) == set()
 
 
+def test_held_out_sources_and_excerpt_offsets_are_pinned():
+    # Golden values, computed before the data/evaluation split: both draw from
+    # genrelab.evaluation.splits.unit_hash, the study's one seeded draw.
+    from genrelab.quality.corpus import excerpt_offsets
+    from genrelab.quality.evaluation import held_out_sources
+
+    styles = {f"{style}.{k:03d}": style for style in ("dub", "waltz") for k in range(4)}
+    assert sorted(held_out_sources(styles, 0.5, seed=42)) == ["dub.000", "dub.002", "waltz.002", "waltz.003"]
+    files = pd.DataFrame({"file": ["dub.000/lame_cbr128.mp3", "waltz.001/flac.flac"], "seconds": [40.0, 12.0]})
+    offsets = excerpt_offsets(files, [2.0, 30.0], seed=42)
+    assert offsets["offset_seconds"].tolist() == [16.563, 6.749, 9.731, 0.0]
+    assert offsets["excerpt_seconds"].tolist() == [2.0, 30.0, 2.0, 12.0]
+
+
 def test_intervals_of_shares_count_sources_and_a_perfect_score_gets_a_one_sided_bound():
     from scipy.stats import binomtest
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from genrelab.errors import DataError
-from genrelab.evaluation.splits import cv_groups, make_splits, official_notes, segment_subsets
+from genrelab.evaluation.splits import cv_groups, make_splits, official_notes, segment_subsets, unit_hash
 
 
 def manifest(n_genres=4, artists_per_genre=4, tracks_per_artist=3):
@@ -81,6 +81,19 @@ def test_segment_subsets_random_splits_tracks_grouped_does_not():
     assert (again == rand.to_numpy()[order]).all()
     unknown = segment_subsets(s, np.array(["nope"], dtype=object), [0], "random_segment")
     assert unknown[0] == "excluded"
+
+
+def test_unit_hash_draws_are_pinned():
+    # unit_hash is the study's one seeded draw: random_segment's segments here, the quality study's
+    # held-out sources and excerpt offsets (tests/test_quality.py). Golden values, computed before
+    # the data/evaluation split: a change here moves every one of those draws.
+    assert unit_hash(42, "blues.00000", 3) == 0.6692471236444579  # (seed, track id, segment)
+    assert unit_hash(42, "lofi-0003") == 0.1325988485221718  # (seed, source id)
+    assert unit_hash(42, "lofi-0003/lame_cbr128-flac.flac", 5.0) == 0.8363550169312475  # (seed, file, length)
+    assert unit_hash(7, "a", 0) == 0.7477150918679394
+    splits = pd.DataFrame({"track_id": ["a", "b"], "random_segment": ["train", "test"]})
+    drawn = segment_subsets(splits, ["a", "a", "a", "b", "b"], [0, 1, 2, 0, 1], "random_segment", seed=42)
+    assert drawn.tolist() == ["train", "test", "train", "train", "test"]
 
 
 def test_cv_groups():

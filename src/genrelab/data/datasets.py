@@ -1,19 +1,14 @@
-"""Finding a corpus's tracks, reading GTZAN's metadata, checking a folder, and the manifest.
+"""The top of the data layer: a corpus's tracks as its source finds them, checking a folder, and the manifest.
 
 The layouts (the ``data.source`` parameter) and what each source knows about its tracks are
-the modules of :mod:`genrelab.data.sources`; this module scans genre folders for them.
-
-A track's genre is the name of its folder (or what its source's metadata say, for FMA) and its id
-is its file name without extension; two files with the same id stop the scan with a
-:class:`DataError` naming both.
-
-Reported, never skipped silently: files in a genre folder that are not audio, hidden files in a
-genre folder (``.DS_Store``, macOS ``._name.wav`` shadows), genre folders without audio, folders
-nested in a genre folder, audio files outside any genre folder. Files beside the genre folders
-(``metadata.csv``, a README) and hidden folders (``.git``) are not part of a corpus.
+the modules of :mod:`genrelab.data.sources`; :func:`find_tracks` asks the source to scan its
+folder (genre folders: :mod:`genrelab.data.tracks`) and refuses two files with the same track id
+with a :class:`DataError` naming both. A track's genre is the name of its folder (or what its
+source's metadata say, for FMA) and its id is its file name without extension.
 
 Every audio file is decoded completely and checked by :func:`genrelab.data.checks.check_file`; the
-problem kinds, their severity and the exit-status rule are :mod:`genrelab.data.checks`'.
+problem kinds, their severity and the exit-status rule are :mod:`genrelab.data.checks`'. With an md5
+index (:func:`genrelab.data.gtzan_files.read_md5_index`) the bytes are checked against it too.
 
 An unknown artist is the empty string ``""``, never NaN: pandas' ``groupby`` drops NaN keys, which
 would silently drop those tracks from artist-grouped splits. :func:`genrelab.data.manifest.read_manifest` reads a
@@ -24,35 +19,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 import pandas as pd
 
-from genrelab.data import audio, checks
+from genrelab.data import checks
 from genrelab.data.checks import EXCLUDED, Problem
+from genrelab.data.gtzan_files import IndexEntry, read_md5_index
 from genrelab.data.manifest import EXCLUDED as EXCLUDED_STATUS
 from genrelab.data.manifest import USABLE, manifest_frame
 from genrelab.data.sources.base import Metadata
+from genrelab.data.sources.registry import get, recognise
+from genrelab.data.tracks import Track
 from genrelab.errors import DataError
-
-SPLIT_SUBSETS = ("train", "valid", "test")
-
-_MD5 = re.compile(r"[0-9a-f]{32}")
-
-
-@dataclass(frozen=True)
-class Track:
-    """One audio file of a corpus."""
-
-    track_id: str  # file name without extension
-    genre: str  # name of its folder
-    path: str  # relative to the corpus root, posix separators
 
 
 @dataclass(frozen=True)
@@ -67,24 +49,8 @@ class Corpus:
     unlabelled: tuple[Track, ...] = ()  # audio files outside genre folders (genre ""), reported as misplaced
 
 
-class IndexEntry(NamedTuple):
-    """One track of an md5 index."""
-
-    path: str  # as the index gives it: posix, relative to the index's own dataset root
-    md5: str  # 32 lowercase hex digits, of the file's bytes
-
-
 # --------------------------------------------------------------------------------------------------
 # Finding tracks
-
-
-class Scan(NamedTuple):
-    """What a source's :meth:`~genrelab.data.sources.base.Source.scan` found under a corpus root."""
-
-    audio_dir: Path  # the folder it scanned
-    tracks: list[Track]
-    problems: list[Problem]
-    unlabelled: list[Track]  # audio files the study cannot label (genre "")
 
 
 def find_tracks(root: str | Path, source: str = "folder", metadata: Metadata | None = None) -> Corpus:
@@ -95,63 +61,14 @@ def find_tracks(root: str | Path, source: str = "folder", metadata: Metadata | N
     unknown source, a missing folder, a GTZAN root without genre folders, or two files with the
     same track id.
     """
-    from genrelab.data.sources.registry import get
-
     root, layout = Path(root), get(source)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder. Expected a corpus laid out as {layout.layout} (check data.root).")
     scan = layout.scan(root, metadata)
     tracks = sorted(scan.tracks, key=lambda t: (t.genre, t.track_id))
     _refuse_colliding_ids(root, tracks + scan.unlabelled)
-    return Corpus(root, source, _rel(root, scan.audio_dir), tuple(tracks), tuple(scan.problems), tuple(scan.unlabelled))
-
-
-def scan_genre_folders(root: Path, audio_dir: Path) -> Scan:
-    """``audio_dir/<genre>/<file>``: the genre is the folder's name."""
-    tracks, problems, unlabelled = [], [], []
-    for entry in sorted(audio_dir.iterdir()):
-        if entry.is_dir() and not entry.name.startswith("."):
-            found, trouble = _scan_genre_folder(root, entry)
-            tracks += found
-            problems += trouble
-        elif entry.is_file() and audio.is_audio_file(entry):
-            unlabelled.append(Track(entry.stem, "", _rel(root, entry)))
-            problems.append(Problem(_rel(root, entry), "misplaced", "audio file outside any genre folder (no label)",
-                                    "not in the study; move it into a <genre>/ folder"))
-    return Scan(audio_dir, tracks, problems, unlabelled)
-
-
-def _scan_genre_folder(root: Path, folder: Path) -> tuple[list[Track], list[Problem]]:
-    tracks, problems = [], []
-    for entry in sorted(folder.iterdir()):
-        problem = entry_problem(root, entry, "a genre folder", "<genre>/")
-        if problem is not None:
-            problems.append(problem)
-        else:
-            tracks.append(Track(entry.stem, folder.name, _rel(root, entry)))
-    if not tracks:
-        problems.append(
-            Problem(_rel(root, folder), "empty_genre", "empty genre folder (no audio files)", "no tracks from it")
-        )
-    return tracks, problems
-
-
-def entry_problem(root: Path, entry: Path, where: str, belongs: str) -> Problem | None:
-    """What is wrong with an entry of a folder that should hold only audio files (``None``: an audio file).
-
-    ``where`` names the folder for the message (``a genre folder``), ``belongs`` where files go (``<genre>/``).
-    """
-    rel = _rel(root, entry)
-    if entry.name.startswith("."):
-        what = f"hidden file in {where} (an OS or editor file, such as .DS_Store or a ._ shadow)"
-        return Problem(rel, "hidden", what, "ignored")
-    if entry.is_dir():
-        return Problem(rel, "misplaced", f"folder inside {where} (its files are not scanned)",
-                       f"not in the study; files belong directly in {belongs}")  # fmt: skip
-    if audio.is_audio_file(entry):
-        return None
-    what = f"not an audio file ({entry.suffix or 'no extension'}) in {where}"
-    return Problem(rel, "non_audio", what, f"ignored; audio files end in {', '.join(audio.AUDIO_EXTENSIONS)}")
+    audio_dir = scan.audio_dir.relative_to(root).as_posix()
+    return Corpus(root, source, audio_dir, tuple(tracks), tuple(scan.problems), tuple(scan.unlabelled))
 
 
 def _refuse_colliding_ids(root: Path, tracks: Iterable[Track]) -> None:
@@ -163,111 +80,6 @@ def _refuse_colliding_ids(root: Path, tracks: Iterable[Track]) -> None:
                 f"{root}: two files have the track id {track.track_id!r}: {other.path} and {track.path}. "
                 "A track id is the file name without extension and must be unique; rename or remove one."
             )
-
-
-def _rel(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
-
-
-# --------------------------------------------------------------------------------------------------
-# GTZAN metadata
-
-
-def read_md5_index(path: str | Path) -> dict[str, IndexEntry]:
-    """Read a mirdata-style index: ``{"tracks": {track_id: {"audio": [relpath, md5], ...}}}``.
-
-    Returns ``{track_id: IndexEntry(relpath, md5)}``. Raises :class:`DataError` naming the file
-    (and the track) when it is missing, not JSON, or lacks a valid ``audio`` entry.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(_read_text(path, "md5 index", "data.gtzan_index (or --index)"))
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path}: not valid JSON ({err.msg} at line {err.lineno}).") from err
-    tracks = data.get("tracks") if isinstance(data, dict) else None
-    if not isinstance(tracks, dict) or not tracks:
-        expected = '{"tracks": {id: {"audio": [relpath, md5]}}}'
-        raise DataError(f'{path}: no "tracks" mapping; expected a mirdata index, {expected}.')
-    index = {}
-    for track_id, entry in tracks.items():
-        pair = entry.get("audio") if isinstance(entry, dict) else None
-        well_formed = isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
-        if not (well_formed and _MD5.fullmatch(pair[1].lower())):
-            raise DataError(f'{path}: track {track_id!r} has no valid "audio": [relpath, md5] entry (got {pair!r}).')
-        index[track_id] = IndexEntry(pair[0], pair[1].lower())
-    return index
-
-
-def read_sturm_artists(path: str | Path) -> dict[str, str]:
-    """Read Sturm's GTZAN artist index into ``{track_id: artist}``.
-
-    Lines read ``blues.00000.wav ::: John Lee Hooker ::: Title``; lines starting with ``#`` and
-    blank lines are skipped. Every listed track is in the result; a blank artist (one Sturm could
-    not identify) is ``""``. Raises :class:`DataError` naming the file and line for a malformed
-    line or a track listed twice with different artists.
-    """
-    path = Path(path)
-    artists: dict[str, str] = {}
-    lines = _read_text(path, "Sturm's artist index", "data.gtzan_artists").splitlines()
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = [field.strip() for field in line.split(":::")]
-        if len(fields) < 2 or not fields[0]:
-            raise DataError(f"{path}:{lineno}: expected 'file ::: artist ::: title', got {line!r}.")
-        track_id, artist = _track_id(fields[0]), fields[1]
-        if artists.setdefault(track_id, artist) != artist:
-            raise DataError(
-                f"{path}:{lineno}: {track_id} is listed twice, as {artists[track_id]!r} and {artist!r}; keep one."
-            )
-    if not artists:
-        raise DataError(f"{path}: no entries. Expected lines like 'blues.00000.wav ::: artist ::: title'.")
-    return artists
-
-
-def read_fault_filtered_split(folder: str | Path) -> dict[str, str]:
-    """Read the fault-filtered GTZAN split (Kereliuk, Sigtia & Sturm 2015) into ``{track_id: subset}``.
-
-    ``folder`` holds ``train_filtered.txt``, ``valid_filtered.txt`` and ``test_filtered.txt``, one
-    ``genre/genre.NNNNN.wav`` a line; subsets are ``"train"``, ``"valid"``, ``"test"``. Raises
-    :class:`DataError` naming the file (and line) when a list is missing, a line is malformed, or
-    a track appears in two lists.
-    """
-    folder = Path(folder)
-    subsets: dict[str, str] = {}
-    for subset in SPLIT_SUBSETS:
-        path = folder / f"{subset}_filtered.txt"
-        lines = _read_text(path, "fault-filtered split list", "data.gtzan_splits").splitlines()
-        for lineno, line in enumerate(lines, start=1):
-            entry = line.strip()
-            if not entry:
-                continue
-            parts = PurePosixPath(entry).parts
-            if len(parts) != 2:
-                raise DataError(f"{path}:{lineno}: expected 'genre/genre.NNNNN.wav', got {entry!r}.")
-            track_id = _track_id(parts[1])
-            if subsets.setdefault(track_id, subset) != subset:
-                raise DataError(
-                    f"{path}:{lineno}: {track_id} is also in {subsets[track_id]}_filtered.txt; a track belongs to "
-                    "one subset. Use the published lists unchanged."
-                )
-    return subsets
-
-
-def _track_id(file_name: str) -> str:
-    name = PurePosixPath(file_name).name
-    return PurePosixPath(name).stem if audio.is_audio_file(name) else name
-
-
-def _read_text(path: Path, what: str, setting: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: {what} not found. Check {setting}.") from None
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: {what} is not UTF-8 text ({err.reason} at byte {err.start}).") from err
-    except OSError as err:
-        raise DataError(f"{path}: cannot read the {what} ({err.strerror}). Check {setting}.") from err
 
 
 # --------------------------------------------------------------------------------------------------
@@ -411,8 +223,6 @@ def validate(
     another format), non-audio, hidden, misplaced, empty genre folder. Raises :class:`DataError`
     when ``data_dir`` is not a folder or the index is unreadable.
     """
-    from genrelab.data.sources.registry import recognise
-
     data_dir = Path(data_dir)
     entries, index_name = _as_index(index)
     corpus = find_tracks(data_dir, recognise(data_dir).name if data_dir.is_dir() else "folder")
@@ -476,8 +286,6 @@ def build_manifest(
 
     Each file is read completely (md5 and a full decode), about a second per hundred 30 s clips.
     """
-    from genrelab.data.sources.registry import get
-
     if not segment_seconds > 0:
         raise DataError(f"segment_seconds must be a positive number of seconds, got {segment_seconds!r}.")
     corpus = find_tracks(root, source, metadata)

@@ -1,17 +1,18 @@
 """The evaluation loop shared by every approach (audio features, spectrogram images, CNNs).
 
 For each model and protocol, :func:`evaluate` trains on the protocol's training rows, computes a
-*selection score* inside them (:func:`selection_folds`: the protocol's official validation split,
-or cross-validation grouped like the protocol, so the estimate is as honest as the test), tests once
-on the held-out rows and, for segment-level data, also scores tracks by averaging their segments'
-probabilities. Rows of the ``excluded`` subset are never used. Which entry an approach reports is
-chosen from the selection scores alone (:func:`genrelab.evaluation.results.mark_selected`): the
-test rows score the chosen entry, they never choose it.
+*selection score* inside them (:func:`~genrelab.evaluation.selection.selection_folds`: the
+protocol's official validation split, or cross-validation grouped like the protocol, so the
+estimate is as honest as the test), tests once on the held-out rows and, for segment-level data,
+also scores tracks by averaging their segments' probabilities. Rows of the ``excluded`` subset are
+never used. Which entry an approach reports is chosen from the selection scores alone
+(:func:`genrelab.evaluation.results.mark_selected`): the test rows score the chosen entry, they
+never choose it. :class:`Evaluation` holds what it measured; :func:`concat_evaluations` merges
+the evaluations of one approach made in parts.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +22,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import classification_report, confusion_matrix
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedGroupKFold, StratifiedKFold
 from tqdm.auto import tqdm
 
 from genrelab.errors import DataError
 from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, aggregate_tracks, score_row
+from genrelab.evaluation.selection import OFFICIAL_SPLIT, fit_with_groups, selection_folds, validates_itself
 from genrelab.evaluation.splits import PROTOCOLS, available_protocols, cv_groups, segment_subsets
 
 EXAMPLE_LEVELS = ("segment", "clip")
 BASELINE = "random_segment"
-SEARCHES = (GridSearchCV, RandomizedSearchCV)
 
 
 @dataclass
@@ -39,8 +39,8 @@ class RunDetail:
 
     Accuracies are fractions in [0, 1]; times are wall-clock seconds.
 
-    cv_scores : accuracy of each selection fold (:func:`selection_folds`) on its validation rows
-        (segments or clips), shape (n_folds,); empty when there was none. ``cv_mean``/``cv_std``
+    cv_scores : accuracy of each selection fold (:func:`~genrelab.evaluation.selection.selection_folds`)
+        on its validation rows (segments or clips), shape (n_folds,); empty when there was none. ``cv_mean``/``cv_std``
         are their mean and standard deviation (NaN when none).
     cv_track_scores : the same folds scored per track (segment probabilities averaged), at
         segment level; empty otherwise.
@@ -176,9 +176,10 @@ def evaluate(
         protocol's CV groups, so their inner splits are grouped too.
     protocols : columns of ``splits`` to evaluate.
     level : ``segment`` (many rows per track; also scored per track) or ``clip``.
-    cv_folds : the selection folds inside the training rows (:func:`selection_folds`): 0 none (an
-        estimator with its own early-stopping hold-out is scored on it), 1 one validation fold, k >= 2
-        k-fold CV grouped like the protocol. A protocol with an official validation split uses it.
+    cv_folds : the selection folds inside the training rows
+        (:func:`~genrelab.evaluation.selection.selection_folds`): 0 none (an estimator with its own
+        early-stopping hold-out is scored on it), 1 one validation fold, k >= 2 k-fold CV grouped
+        like the protocol. A protocol with an official validation split uses it.
     seed : seeds the CV folds and the bootstrap intervals.
     split_seed, test_fraction : ``prepare.seed`` and ``prepare.test_fraction``, with which
         :func:`genrelab.evaluation.splits.segment_subsets` draws the ``random_segment`` segments, so every
@@ -313,75 +314,11 @@ def _subsets(splits, rows, protocol, level, split_seed, test_fraction) -> np.nda
     return segment_subsets(splits, track_ids, segments, protocol, seed=split_seed, test_fraction=test_fraction)
 
 
-OFFICIAL_SPLIT = "official validation split"
-ONE_FOLD_OF = 5  # cv_folds = 1: one fold of a 5-fold split, a fifth of the training groups validates
-FRACTIONS = {2: "half", 3: "a third", 4: "a quarter", 5: "a fifth"}
-UNITS = {"random_segment": "segments", "track_grouped": "tracks, duplicates kept together", "artist_grouped": "artists"}
-
-
-def selection_folds(subsets, y, groups, n_folds: int, seed: int, protocol: str = "") -> tuple[list, str]:
-    """The folds inside the training rows that score each candidate for selection, and how they were made.
-
-    Parameters
-    ----------
-    subsets : ``train`` or ``valid`` of each training row, shape (n_train,).
-    y : labels of the training rows, shape (n_train,).
-    groups : CV group of each training row (:func:`genrelab.evaluation.splits.cv_groups`), or None.
-    n_folds : 0 (none), 1 (one grouped validation fold, a fifth of the training groups) or k >= 2.
-    protocol : names the groups in the description.
-
-    A protocol with an official validation split (``valid`` rows: ``fault_filtered``, ``fma_official``)
-    uses it whatever ``n_folds`` says: fit on ``train``, score ``valid``. Otherwise grouped protocols use
-    :class:`~sklearn.model_selection.StratifiedGroupKFold` over ``groups`` and ``random_segment``
-    StratifiedKFold, with no more folds than the training rows have groups or rows of their largest
-    genre, which the description states. Returns ``([(fit, validation) positions into the
-    training rows], description)``.
-    """
-    subsets = np.asarray(subsets, dtype=object)
-    if (subsets == "valid").any():
-        return [(np.flatnonzero(subsets == "train"), np.flatnonzero(subsets == "valid"))], OFFICIAL_SPLIT
-    if n_folds == 0:
-        return [], ""
-    # A small training set caps the folds: each needs a group, and a row of the largest genre.
-    most = int(np.unique(y, return_counts=True)[1].max())
-    most = min(most, len(set(groups))) if groups is not None else most
-    splitter_folds = min(ONE_FOLD_OF if n_folds == 1 else n_folds, most)
-    if splitter_folds < 2:
-        raise DataError(f"the training rows hold {most} group(s): too few for selection folds. Use more tracks.")
-    if groups is None:
-        splitter = StratifiedKFold(n_splits=splitter_folds, shuffle=True, random_state=seed)
-        unit = "rows, ungrouped"
-    else:
-        splitter = StratifiedGroupKFold(n_splits=splitter_folds, shuffle=True, random_state=seed)
-        unit = UNITS.get(protocol, "the protocol's groups")
-    # The splitters only count X's rows: a placeholder spares a copy of the training features.
-    folds = list(splitter.split(np.zeros((len(y), 1), dtype=np.int8), y, groups))
-    if n_folds == 1:
-        return folds[:1], f"one validation fold ({FRACTIONS.get(splitter_folds, f'1/{splitter_folds}')} of the training {unit})"
-    k = splitter_folds
-    return folds, f"{k}-fold CV grouped by {unit}" if groups is not None else f"{k}-fold CV ({unit})"
-
-
-def fit_with_groups(estimator: BaseEstimator, X, y, groups, validation_rows=None) -> BaseEstimator:
-    """Fit, handing the CV groups (``None`` for random_segment) to a search or to an estimator
-    that takes them, so its inner splits are grouped like the protocol, and ``validation_rows``
-    (positions into ``X``) to an estimator that validates itself (:func:`validates_itself`)."""
-    extra = {"validation_rows": validation_rows} if validation_rows is not None else {}
-    if isinstance(estimator, SEARCHES) or "groups" in inspect.signature(estimator.fit).parameters:
-        return estimator.fit(X, y, groups=groups, **extra)
-    return estimator.fit(X, y, **extra)
-
-
-def validates_itself(estimator: BaseEstimator) -> bool:
-    """Whether ``fit`` holds out rows of its own (the CNNs' early stopping) and takes ``validation_rows``."""
-    return "validation_rows" in inspect.signature(estimator.fit).parameters
-
-
 def _run(name, factory, protocol, level, X, y, rows, train, test, groups, selection, labels):
     """Selection folds, final fit and test prediction of one model under one protocol.
 
-    ``selection`` is :func:`selection_folds`' ``(folds, description)``. Without folds, an estimator
-    that holds out part of its training rows itself (``validation_rows_``, ``validation_proba_``:
+    ``selection`` is :func:`~genrelab.evaluation.selection.selection_folds`' ``(folds, description)``.
+    Without folds, an estimator that holds out part of its training rows itself (``validation_rows_``, ``validation_proba_``:
     the CNNs' early-stopping split) is scored on those rows.
 
     Returns the :class:`RunDetail` and the test predictions: a DataFrame with ``level, track_id,

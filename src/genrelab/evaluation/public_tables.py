@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genrelab.data.datasets import read_fault_filtered_split, read_sturm_artists
 from genrelab.data.dedup import duplicate_groups
+from genrelab.data.gtzan_files import read_fault_filtered_split, read_sturm_artists
 from genrelab.data.manifest import USABLE, manifest_frame
 from genrelab.errors import DataError
 from genrelab.evaluation.splits import PROTOCOLS, make_splits

@@ -123,7 +123,7 @@ def score_row(
     ``groups`` is the track id of each test row (for ``track`` and ``clip`` levels, the rows are
     tracks already). Times are wall-clock seconds for the whole fit and the whole test prediction.
     ``selection`` is ``(fold accuracies at this level, how the folds were made)``: computed inside
-    the training rows (:func:`genrelab.evaluation.loop.selection_folds`), they give ``select_score``
+    the training rows (:func:`genrelab.evaluation.selection.selection_folds`), they give ``select_score``
     (their mean), ``select_std`` and ``select_folds``; ``selected`` is set by :func:`mark_selected`.
     """
     if level not in LEVELS:

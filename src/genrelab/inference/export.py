@@ -183,7 +183,7 @@ def run_export_gtzan(scores_path: Path, models_dir: Path, approach: str, splits_
     """
     from genrelab import models
     from genrelab.config import section
-    from genrelab.data.datasets import read_fault_filtered_split
+    from genrelab.data.gtzan_files import read_fault_filtered_split
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in [*out_dir.glob("model.*"), out_dir / CARD, out_dir / ABSENT]:
@@ -240,7 +240,7 @@ def _refit(estimator, approach: str, features: dict, splits: pd.DataFrame, dirs:
     where it holds out groups for early stopping)."""
     from sklearn.base import clone
 
-    from genrelab.evaluation.loop import fit_with_groups
+    from genrelab.evaluation.selection import fit_with_groups
     from genrelab.inference.inputs import corpus_inputs
 
     X, index = corpus_inputs(approach, features, **dirs)

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from genrelab.data.datasets import Scan
+from genrelab.data.tracks import Scan, scan_genre_folders
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,6 @@ class Source:
 
         ``metadata``: what :meth:`metadata` gave with the run's params (``None``: read without them).
         """
-        from genrelab.data.datasets import scan_genre_folders
-
         return scan_genre_folders(root, self.audio_dir(root))
 
     def metadata(self, root: Path, data: Mapping[str, Any] | None = None) -> Metadata:

@@ -27,8 +27,8 @@ from typing import Any
 import pandas as pd
 
 from genrelab.data.checks import Problem
-from genrelab.data.datasets import Scan, Track, entry_problem
 from genrelab.data.sources.base import Metadata, Source
+from genrelab.data.tracks import Scan, Track, entry_problem
 from genrelab.errors import DataError
 
 SUBSETS = ("small", "medium", "large", "full")  # each holds the ones before it

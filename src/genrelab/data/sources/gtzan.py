@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from genrelab.data.datasets import read_fault_filtered_split, read_sturm_artists
+from genrelab.data.gtzan_files import read_fault_filtered_split, read_sturm_artists
 from genrelab.data.sources.base import Metadata, Source
 from genrelab.errors import DataError
 
