@@ -48,7 +48,7 @@ def test_import_tensorflow_sets_the_tensorflow_pins_unless_the_user_chose():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workload", sorted(bench.WORKLOADS))
+@pytest.mark.parametrize("workload", ["audio", "cnn"])  # cnn-native is the speed check, 10x dearer
 def test_a_lesser_cpu_computes_the_same_bits_under_the_pins(workload, shared_data):
     pinned = bench.run_variant(workload, "pinned", shared_data)
     lesser = bench.run_variant(workload, "pinned+lesser", shared_data)
