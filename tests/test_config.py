@@ -94,7 +94,40 @@ def test_section_fills_defaults_and_models_null_means_the_defaults():
     from genrelab.config import section
 
     images = section("image_models", {"hog": {"pixels_per_cell": 12, "models": None}})
-    assert images["hog"]["pixels_per_cell"] == [12] and images["hog"]["models"] == {"logreg": {}, "lightgbm": {}}
+    defaults = load_params(Path(__file__).parents[1] / "params.yaml")["image_models"]["hog"]["models"]
+    assert images["hog"]["pixels_per_cell"] == [12] and images["hog"]["models"] == defaults and defaults
     assert section("cnn")["transfer"]["weights"] == "random"
     with pytest.raises(ParamsError, match="no params section 'cnnn'"):
         section("cnnn", {})
+
+
+def test_the_schema_has_no_defaults_of_its_own_params_yaml_has_them_all():
+    """One home for each default: no field of genrelab.schema sets a value; each comes from params.yaml."""
+    import ast
+    import inspect
+
+    import yaml
+
+    from genrelab import schema
+
+    tree = ast.parse(inspect.getsource(schema))
+    sections = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    valued = [f"{c.name}.{f.target.id}" for c in sections for f in c.body if isinstance(f, ast.AnnAssign) and f.value is not None]
+    assert len(sections) > 20 and valued == []
+    assert schema.Params().model_dump() == load_params(schema.DEFAULTS_FILE)
+    raw = yaml.safe_load(schema.DEFAULTS_FILE.read_text())
+    assert load_params(schema.DEFAULTS_FILE)["image_models"]["cv_folds"] == raw["image_models"]["cv_folds"]
+
+
+def test_a_key_the_defaults_lack_is_an_error_naming_it():
+    from genrelab.config import _validate
+    from genrelab.schema import Section, _set_defaults
+
+    class Tiny(Section):
+        a: int
+        b: int
+
+    _set_defaults(Tiny, {"a": 1})
+    assert _validate(Tiny, {"b": 2}, "tiny", "params.yaml") == {"a": 1, "b": 2}
+    with pytest.raises(ParamsError, match="'tiny.b' is missing"):
+        _validate(Tiny, {}, "tiny", "params.yaml")

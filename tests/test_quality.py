@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from genrelab.data.demo.render import render_track
+from conftest import ROOT
 from genrelab.errors import AudioError, DataError
 from genrelab.quality import codecs, spectral
 from genrelab.quality.conditions import LAME_LOWPASS_KHZ, QUALITY_ORDER, apply, parse
@@ -279,9 +280,10 @@ def test_the_quality_stages_hold_out_sources_score_and_ship_a_model(tmp_path):
 
 
 def test_the_default_chains_parse():
-    from genrelab.config import QUALITY_CONDITIONS
+    from genrelab.config import load_params
 
-    assert {parse(chain).group for chain in QUALITY_CONDITIONS} >= {"lossless", "lp17k", "lp18.6k", "no_lowpass"}
+    conditions = load_params(ROOT / "params.yaml", "quality")["corpus"]["conditions"]
+    assert {parse(chain).group for chain in conditions} >= {"lossless", "lp17k", "lp18.6k", "no_lowpass"}
 
 
 def test_the_unseen_encoders_low_pass_as_measured_and_opus_resamples_to_48k(source):

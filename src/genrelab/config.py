@@ -18,10 +18,9 @@ from pydantic import ValidationError
 from genrelab.errors import GenrelabError
 from genrelab.schema import (  # noqa: F401  (the names the stages and notebooks import from here)
     BACKBONE_NAMES,
+    DEFAULTS_FILE,
     IMAGENET_SIZES,
     MUSICNN_CHECKPOINTS,
-    QUALITY_CONDITIONS,
-    QUALITY_PROBES,
     SECTIONS,
     SERVABLE_APPROACHES,
     KeyedError,
@@ -114,6 +113,8 @@ def _rule(error: dict, model: type[Section], loc: list[str]) -> str:
         default = _default_at(model, loc)
         like = f" (like {default!r})" if default is not None and not isinstance(default, Section) else ""
         return f"must be {_TYPE_NAMES.get(expected, kind.removesuffix('_type'))}{like}"
+    if kind == "missing":
+        return f"is missing: params.yaml ({DEFAULTS_FILE}) names every key, with its default"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"].replace("Input should be", "must be").replace("List should have", "must have")
