@@ -137,3 +137,20 @@ def test_a_later_stage_param_does_not_rerun_prepare(built_project):
         path.write_text(original)
     assert "audio_models" in status
     assert not {"prepare", "features", "spectrograms", "image_models", "cnn"} & set(status)
+
+
+@pytest.mark.parametrize("path, may_stale", [
+    ("src/genrelab/pretrained/musicnn.py", {"embeddings", "musicnn", "export", "recommend", "scores", "compare", "book"}),
+    ("src/genrelab/quality/check.py", {"quality_data", "quality_models", "book"}),
+])  # fmt: skip
+def test_a_comment_in_one_module_stales_only_what_runs_it(built_project, path, may_stale):
+    """``dvc status`` after appending a comment: the stages that import the module and those that read their outputs."""
+    source = built_project / path
+    original = source.read_text()
+    source.write_text(original + "# a comment\n")
+    try:
+        status = yaml.safe_load(run([str(BIN / "dvc"), "status", "--json"], built_project).stdout) or {}
+    finally:
+        source.write_text(original)
+    stale = set(status) - {"external"}  # always_changed: it fingerprints the third-party inputs on every run
+    assert stale and stale <= may_stale, sorted(stale)
