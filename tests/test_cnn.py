@@ -1,4 +1,4 @@
-"""Tests of genrelab.approaches.cnn on tiny synthetic spectrograms (1 epoch, 16x16 / 32x32 inputs)."""
+"""Tests of genrelab.approaches.cnn and its cnn_* modules on tiny synthetic spectrograms (1 epoch, 16x16 / 32x32 inputs)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genrelab.approaches import cnn
+from genrelab.approaches import cnn, cnn_inputs, cnn_networks, cnn_params, cnn_weights
 from genrelab.config import ParamsError
 from genrelab.errors import DataError
 from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, write_curves
 from genrelab.evaluation.splits import cv_groups, make_splits, segment_subsets
 from genrelab.models import load
+from genrelab.nn import training
 from genrelab.report.plots import plot_learning_curves
 
 GENRES = ["blues", "jazz", "rock"]
@@ -65,14 +66,14 @@ def corpus(n_tracks: int = 24, n_segments: int = 3, n_mels: int = 20, n_frames: 
 
 
 def tiny_params(**transfer) -> dict:
-    return cnn.check_params({**TINY, "transfer": {**TINY["transfer"], **transfer}})
+    return cnn_params.check_params({**TINY, "transfer": {**TINY["transfer"], **transfer}})
 
 
 # ---------------------------------------------------------------------------------- params
 
 
 def test_defaults_are_valid_and_complete():
-    params = cnn.check_params(None)
+    params = cnn_params.check_params(None)
     assert params["transfer"]["weights"] == "random"
     assert set(params) == {"seed", "valid_fraction", "scratch", "transfer"}
 
@@ -94,29 +95,29 @@ def test_defaults_are_valid_and_complete():
 )
 def test_bad_params_name_the_key(raw, key):
     with pytest.raises(ParamsError, match=f"'{key}'"):
-        cnn.check_params(raw)
+        cnn_params.check_params(raw)
 
 
 def test_unknown_key_suggests_the_known_one():
     with pytest.raises(ParamsError, match="Did you mean 'filters'"):
-        cnn.check_params({"scratch": {"filtres": [8]}})
+        cnn_params.check_params({"scratch": {"filtres": [8]}})
 
 
 def test_ints_accepted_for_floats():
-    assert cnn.check_params({"scratch": {"learning_rate": 1}})["scratch"]["learning_rate"] == 1.0
+    assert cnn_params.check_params({"scratch": {"learning_rate": 1}})["scratch"]["learning_rate"] == 1.0
 
 
 def test_mobilenet_imagenet_needs_a_published_size():
     with pytest.raises(ParamsError, match=r"'cnn.transfer.input_size'.*\[96, 128, 160, 192, 224\]"):
-        cnn.check_params({"transfer": {"weights": "imagenet", "input_size": 64}})
+        cnn_params.check_params({"transfer": {"weights": "imagenet", "input_size": 64}})
     # Random weights have no such limit, and EfficientNet takes any size with ImageNet weights.
-    cnn.check_params({"transfer": {"weights": "random", "input_size": 64}})
-    cnn.check_params({"transfer": {"backbone": "efficientnetb0", "weights": "imagenet", "input_size": 64}})
+    cnn_params.check_params({"transfer": {"weights": "random", "input_size": 64}})
+    cnn_params.check_params({"transfer": {"backbone": "efficientnetb0", "weights": "imagenet", "input_size": 64}})
 
 
 def test_missing_weights_file_is_a_params_error(tmp_path):
     with pytest.raises(ParamsError, match="'cnn.transfer.weights' names no file"):
-        cnn.check_params({"transfer": {"weights": str(tmp_path / "nope.weights.h5")}})
+        cnn_params.check_params({"transfer": {"weights": str(tmp_path / "nope.weights.h5")}})
 
 
 # --------------------------------------------------------------------------------- weights
@@ -132,10 +133,10 @@ def test_missing_weights_file_is_a_params_error(tmp_path):
 )
 def test_imagenet_offline_names_the_missing_file(tmp_path, monkeypatch, backbone, size, file):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    params = cnn.check_params({"transfer": {"backbone": backbone, "weights": "imagenet", "input_size": size}})
+    params = cnn_params.check_params({"transfer": {"backbone": backbone, "weights": "imagenet", "input_size": size}})
     expected = tmp_path / "models" / file
-    with pytest.raises(cnn.WeightsError) as err:
-        cnn.build_backbone(params)
+    with pytest.raises(cnn_weights.WeightsError) as err:
+        cnn_weights.build_backbone(params)
     message = str(err.value)
     assert str(expected) in message and "does not download" in message
     assert "'random'" in message  # the alternatives are named, none is taken silently
@@ -145,40 +146,41 @@ def test_run_fails_fast_without_imagenet_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     X, index, splits = corpus()
     params = {**TINY, "transfer": {**TINY["transfer"], "weights": "imagenet", "input_size": 96}}
-    with pytest.raises(cnn.WeightsError, match="_1.0_96_no_top.h5"):
+    with pytest.raises(cnn_weights.WeightsError, match="_1.0_96_no_top.h5"):
         cnn.run_cnn(X, index, splits, params, protocols=["track_grouped"], models_dir=tmp_path / "models")
     assert not (tmp_path / "out").exists()  # nothing was trained before the check
 
 
 def test_weights_labels_say_what_ran(tmp_path):
-    assert cnn.weights_label(cnn.check_params({"transfer": {"weights": "random"}})) == "mobilenetv2[random]"
-    params = cnn.check_params({"transfer": {"backbone": "vgg19", "weights": "imagenet", "input_size": 64}})
-    assert cnn.weights_label(params) == "vgg19[imagenet]"
+    assert cnn_params.weights_label(cnn_params.check_params({"transfer": {"weights": "random"}})) == "mobilenetv2[random]"
+    params = cnn_params.check_params({"transfer": {"backbone": "vgg19", "weights": "imagenet", "input_size": 64}})
+    assert cnn_params.weights_label(params) == "vgg19[imagenet]"
     path = tmp_path / "mine.weights.h5"
     path.write_bytes(b"")
-    assert cnn.weights_label(cnn.check_params({"transfer": {"weights": str(path)}})) == "mobilenetv2[file:mine.weights.h5]"
-    assert cnn.scratch_label(cnn.check_params({"scratch": {"filters": [8, 16]}})) == "convnet[8-16]"
-    assert cnn.scratch_label(cnn.check_params({"scratch": {"filters": [8], "input_size": 64}})) == "convnet[8]@64px"
+    file_params = cnn_params.check_params({"transfer": {"weights": str(path)}})
+    assert cnn_params.weights_label(file_params) == "mobilenetv2[file:mine.weights.h5]"
+    assert cnn_params.scratch_label(cnn_params.check_params({"scratch": {"filters": [8, 16]}})) == "convnet[8-16]"
+    assert cnn_params.scratch_label(cnn_params.check_params({"scratch": {"filters": [8], "input_size": 64}})) == "convnet[8]@64px"
 
 
 def test_local_weights_files_are_loaded(tmp_path):
-    source = cnn.build_backbone(tiny_params())  # random weights
+    source = cnn_weights.build_backbone(tiny_params())  # random weights
     source.save_weights(tmp_path / "backbone.weights.h5")
     source.save(tmp_path / "backbone.keras")
     for name in ("backbone.weights.h5", "backbone.keras"):
-        loaded = cnn.build_backbone(tiny_params(weights=str(tmp_path / name)))
+        loaded = cnn_weights.build_backbone(tiny_params(weights=str(tmp_path / name)))
         for saved, got in zip(source.get_weights(), loaded.get_weights(), strict=True):
             np.testing.assert_array_equal(saved, got)
-    fresh = cnn.build_backbone(tiny_params())  # another random draw differs: the file mattered
+    fresh = cnn_weights.build_backbone(tiny_params())  # another random draw differs: the file mattered
     assert any(not np.array_equal(a, b) for a, b in zip(source.get_weights(), fresh.get_weights()))
 
 
 def test_random_backbone_gets_informative_batch_norm_statistics():
     X, _, _ = corpus()
-    images = cnn.backbone_inputs(cnn.resize_segments(X, 32, image_range=True), "mobilenetv2")
-    backbone = cnn.build_backbone(tiny_params())
+    images = cnn_inputs.backbone_inputs(cnn_inputs.resize_segments(X, 32, image_range=True), "mobilenetv2")
+    backbone = cnn_weights.build_backbone(tiny_params())
     assert backbone.predict(images, verbose=0).std(axis=0).max() < 1e-6  # fresh statistics: constant features
-    cnn.calibrate_batch_norm(backbone, images, seed=0)
+    cnn_networks.calibrate_batch_norm(backbone, images, seed=0)
     assert backbone.predict(images, verbose=0).std(axis=0).mean() > 1e-2
 
 
@@ -186,8 +188,8 @@ def test_weights_file_of_another_model_is_refused(tmp_path):
     other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     path = tmp_path / "other.weights.h5"
     other.save_weights(path)
-    with pytest.raises(cnn.WeightsError, match="does not hold weights for mobilenetv2"):
-        cnn.build_backbone(tiny_params(weights=str(path)))
+    with pytest.raises(cnn_weights.WeightsError, match="does not hold weights for mobilenetv2"):
+        cnn_weights.build_backbone(tiny_params(weights=str(path)))
 
 
 # ---------------------------------------------------------------------------------- inputs
@@ -198,7 +200,7 @@ def test_stack_neighbours_at_track_edges_and_subsets():
     track_ids = ["a", "a", "b", "a", "c", "c", "c"]
     segments = [2, 0, 0, 1, 0, 1, 2]
     within = ["fit", "fit", "fit", "fit", "fit", "test", "fit"]
-    prev, nxt = cnn.neighbour_rows(track_ids, segments, within)
+    prev, nxt = cnn_inputs.neighbour_rows(track_ids, segments, within)
     np.testing.assert_array_equal(prev, [3, 1, 2, 1, 4, 5, 6])
     np.testing.assert_array_equal(nxt, [0, 3, 2, 0, 4, 5, 6])
 
@@ -206,34 +208,34 @@ def test_stack_neighbours_at_track_edges_and_subsets():
 def test_stack_channels_are_previous_this_next():
     gray = np.arange(4, dtype=np.float32)[:, None, None] * np.ones((4, 2, 2), dtype=np.float32)
     index = pd.DataFrame({"track_id": ["t"] * 4, "segment": [0, 1, 2, 3]})
-    stacked = cnn.stack_channels(gray, index)
+    stacked = cnn_inputs.stack_channels(gray, index)
     # efficientnet's preprocessing is the identity, so the channels show through unchanged.
-    images = cnn.backbone_inputs(stacked, "efficientnetb0")
+    images = cnn_inputs.backbone_inputs(stacked, "efficientnetb0")
     assert images.shape == (4, 2, 2, 3)
     np.testing.assert_array_equal(images[[0, 2, 3], 0, 0], [[0, 0, 1], [1, 2, 3], [2, 3, 3]])
-    cut = cnn.stack_channels(gray, index, within=["train", "train", "test", "test"])
+    cut = cnn_inputs.stack_channels(gray, index, within=["train", "train", "test", "test"])
     np.testing.assert_array_equal(cut[:, 0, 0], [[0, 0, 1], [0, 1, 1], [2, 2, 3], [2, 3, 3]])
-    repeated = cnn.backbone_inputs(gray[1:2], "efficientnetb0")
+    repeated = cnn_inputs.backbone_inputs(gray[1:2], "efficientnetb0")
     np.testing.assert_array_equal(repeated[0, 0, 0], [1, 1, 1])
 
 
 def test_repeated_segment_keys_are_refused():
     with pytest.raises(DataError, match="repeats a"):
-        cnn.neighbour_rows(["a", "a"], [0, 0])
+        cnn_inputs.neighbour_rows(["a", "a"], [0, 0])
 
 
 def test_image_range_and_backbone_preprocessing():
     X = np.stack([np.linspace(-80, 0, 20 * 24).reshape(20, 24), np.full((20, 24), -30.0)]).astype(np.float32)
-    scaled = cnn.to_image_range(X)
+    scaled = cnn_inputs.to_image_range(X)
     assert scaled[0].min() == 0 and scaled[0].max() == pytest.approx(255)
     assert (scaled[1] == 0).all()  # a constant segment has no range: black, not NaN
-    gray = cnn.resize_segments(X, 8, image_range=True)
+    gray = cnn_inputs.resize_segments(X, 8, image_range=True)
     assert gray.shape == (2, 8, 8)
     assert gray[0].min() >= 0 and gray[0].max() <= 255 and np.ptp(gray[0]) > 200
     assert (gray[1] == 0).all()  # scaled before resizing: resampling noise is not stretched
-    mobile = cnn.backbone_inputs(scaled[:1], "mobilenetv2")
+    mobile = cnn_inputs.backbone_inputs(scaled[:1], "mobilenetv2")
     assert mobile.min() == pytest.approx(-1) and mobile.max() == pytest.approx(1)  # MobileNetV2 wants -1..1
-    vgg = cnn.backbone_inputs(scaled[:1], "vgg19")
+    vgg = cnn_inputs.backbone_inputs(scaled[:1], "vgg19")
     assert vgg[..., 0].max() == pytest.approx(255 - 103.939, abs=1e-3)  # caffe: BGR, mean subtracted
 
 
@@ -245,7 +247,7 @@ def roles_of(splits, index, protocol, seed=3) -> np.ndarray:
     track_ids = index["track_id"].to_numpy(dtype=object)
     subsets = segment_subsets(splits, track_ids, index["segment"].to_numpy(), protocol, seed=42, test_fraction=0.25)
     train = np.flatnonzero(np.isin(subsets, ["train", "valid"]))
-    held = cnn.validation_mask(index["genre"].to_numpy(dtype=object)[train], cv_groups(splits, track_ids[train], protocol),
+    held = training.validation_mask(index["genre"].to_numpy(dtype=object)[train], cv_groups(splits, track_ids[train], protocol),
                                tiny_params()["valid_fraction"], seed)  # fmt: skip
     roles = subsets.astype(object)
     roles[train] = np.where(held, "valid", "fit")
@@ -276,32 +278,32 @@ def test_random_segment_validation_is_segment_level():
 
 def test_too_few_groups_for_validation():
     with pytest.raises(DataError, match="cnn.valid_fraction"):
-        cnn.validation_mask(["a", "b", "a"], ["g1", "g1", "g2"], 0.25, seed=0)
+        training.validation_mask(["a", "b", "a"], ["g1", "g1", "g2"], 0.25, seed=0)
 
 
 # -------------------------------------------------------------------------------- training
 
 
 def test_scratch_batch_norm_follows_the_batches_and_the_rate_decays():
-    model = cnn.build_scratch((20, 24), 3, tiny_params(), mean=-50.0, variance=25.0)
+    model = cnn_networks.build_scratch((20, 24), 3, tiny_params(), mean=-50.0, variance=25.0)
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert len(norms) == 2 and {layer.momentum for layer in norms} == {0.9}
     X, index, _ = corpus()
     codes = pd.factorize(index["genre"], sort=True)[0]
-    model, _ = cnn.fit_scratch(X[:48], codes[:48], X[48:60], codes[48:60], 3, tiny_params(), seed=0)
+    model, _ = cnn_networks.fit_scratch(X[:48], codes[:48], X[48:60], codes[48:60], 3, tiny_params(), seed=0)
     assert float(model.optimizer.iterations) == 3  # 48 rows in batches of 16, one epoch
     assert float(model.optimizer.learning_rate) == pytest.approx(0.001 * 0.05, rel=1e-3)  # the cosine's end
 
 
 def test_scratch_trains_one_epoch_and_predicts_probabilities():
     X, index, _ = corpus()
-    small = cnn.resize_segments(X, 16)
+    small = cnn_inputs.resize_segments(X, 16)
     codes = pd.factorize(index["genre"], sort=True)[0]
-    model, history = cnn.fit_scratch(small[:48], codes[:48], small[48:60], codes[48:60], 3, tiny_params(), seed=0)
+    model, history = cnn_networks.fit_scratch(small[:48], codes[:48], small[48:60], codes[48:60], 3, tiny_params(), seed=0)
     proba = model.predict(small[60:][..., None], verbose=0)
     assert proba.shape == (12, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
-    assert list(history.columns) == cnn.HISTORY_COLUMNS and len(history) == 1
+    assert list(history.columns) == training.HISTORY_COLUMNS and len(history) == 1
     assert np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
 
 
@@ -343,7 +345,7 @@ def test_run_produces_rows_predictions_curves_and_models(two_runs, tmp_path):
     assert set(curve_paths) == set(run.histories)
     for key, path in curve_paths.items():
         curve = pd.read_csv(path)
-        assert list(curve.columns) == cnn.HISTORY_COLUMNS
+        assert list(curve.columns) == training.HISTORY_COLUMNS
         pd.testing.assert_frame_equal(curve, run.histories[key], check_dtype=False)
     transfer_curve = run.histories[("cnn_transfer", "mobilenetv2[random]", "track_grouped")]
     assert list(transfer_curve["phase"]) == ["frozen", "fine_tune"]
@@ -351,11 +353,11 @@ def test_run_produces_rows_predictions_curves_and_models(two_runs, tmp_path):
     for (approach, model, protocol), path in run.model_paths.items():
         described = json.loads(path.with_suffix(".json").read_text())["estimator"]
         assert described == {"class": f"genrelab.approaches.cnn.{'ScratchCNN' if approach == 'cnn_scratch' else 'TransferCNN'}",
-                             "params": {"params": cnn.check_params(TINY), "seed": 5}}
+                             "params": {"params": cnn_params.check_params(TINY), "seed": 5}}
         saved = load(path)  # the estimator comes back and predicts exactly as the fitted one
         assert (saved.approach, saved.model, saved.protocol, saved.classes) == (approach, model, protocol, GENRES)
         fitted = run.evaluations[approach].details[model, protocol].estimator
-        inputs = X[:5] if approach == "cnn_scratch" else cnn.resize_segments(X[:5], 32, image_range=True)
+        inputs = X[:5] if approach == "cnn_scratch" else cnn_inputs.resize_segments(X[:5], 32, image_range=True)
         np.testing.assert_array_equal(saved.predict_proba(inputs), fitted.predict_proba(inputs))
         assert saved.predict_proba(inputs).shape == (5, 3)
 

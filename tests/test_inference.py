@@ -162,7 +162,7 @@ def test_tensorflow_loads_without_its_start_up_lines():
     import sys
 
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, "-c", "import genrelab.approaches.cnn as c; print(c.tf.__version__)"],
+    result = subprocess.run([sys.executable, "-c", "import genrelab.approaches.cnn_inputs as c; print(c.tf.__version__)"],
                             env=env, capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 0 and result.stdout.strip()
     assert result.stderr == ""  # no "oneDNN custom operations are on" notice

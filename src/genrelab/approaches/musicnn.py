@@ -25,11 +25,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
-from genrelab.approaches.cnn import KerasClassifier, history_table, seed_everything, train_with_early_stopping
 from genrelab.config import section
 from genrelab.errors import DataError
 from genrelab.evaluation.loop import Evaluation, evaluate
 from genrelab.models import ProbabilityClassifier
+from genrelab.nn.estimator import KerasClassifier
+from genrelab.nn.training import history_table, seed_everything, train_with_early_stopping
 from genrelab.pretrained import musicnn
 from genrelab.pretrained.embeddings import load_embeddings
 

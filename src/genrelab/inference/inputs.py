@@ -120,7 +120,7 @@ def _check_length(source: AudioFile, seconds: float, sr: int) -> None:
 def _resized(X: np.ndarray, resize) -> np.ndarray:
     if resize == "native":
         return X
-    from genrelab.approaches.cnn import resize_segments
+    from genrelab.approaches.cnn_inputs import resize_segments
 
     return resize_segments(X, int(resize))
 

@@ -5,7 +5,7 @@ The input is :data:`genrelab.quality.excerpts.PICTURES` ``["band"]``: float32 ``
 chunks by 172 Hz bands, dB re the 2–8 kHz reference. Masking (SpecAugment's frequency masks)
 hides a random run of up to ``freq_mask`` bands of each training picture, so the network cannot
 lean on one band's level and must find the edge wherever it is. It trains as the genre study's
-CNNs do (:func:`genrelab.approaches.cnn.train_with_early_stopping`: Adam, balanced class
+CNNs do (:func:`genrelab.nn.training.train_with_early_stopping`: Adam, balanced class
 weights, early stopping on held-out sources).
 """
 
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from genrelab.approaches.cnn import KerasClassifier, _head, seed_everything, train_with_early_stopping
+from genrelab.nn.estimator import KerasClassifier
+from genrelab.nn.head import classifier_head
+from genrelab.nn.training import seed_everything, train_with_early_stopping
 
-import keras  # noqa: E402  (after genrelab.approaches.cnn has set TensorFlow up)
+import keras  # noqa: E402  (after genrelab.nn has set TensorFlow up)
 
 DEFAULTS = {"filters": [16, 32, 64], "dense_units": 0, "dropout": 0.3, "learning_rate": 0.003, "epochs": 40,
             "batch_size": 32, "patience": 6, "bn_momentum": 0.9, "freq_mask": 0, "valid_fraction": 0.2}  # fmt: skip
@@ -57,7 +59,7 @@ def build(input_shape: tuple[int, int], n_classes: int, p: dict, mean: float, va
         x = keras.layers.ReLU()(x)
         x = keras.layers.MaxPooling2D(2, padding="same")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, _head(x, int(n_classes), p["dense_units"], p["dropout"]), name="quality_cnn")
+    return keras.Model(inputs, classifier_head(x, int(n_classes), p["dense_units"], p["dropout"]), name="quality_cnn")
 
 
 class QualityCNN(KerasClassifier):
