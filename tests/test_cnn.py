@@ -377,3 +377,12 @@ def test_learning_curves_plot(two_runs):
     fig = plot_learning_curves(history, title="convnet")
     assert [a.get_ylabel() for a in fig.axes] == ["loss", "accuracy"]
     assert len(fig.axes[0].lines) == 2
+
+
+def test_backbone_inputs_leave_the_callers_stacked_images_alone():
+    from genrelab.approaches.cnn_inputs import backbone_inputs
+
+    stacked = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype(np.float32)
+    before = stacked.copy()
+    out = backbone_inputs(stacked, "mobilenetv2")
+    assert np.array_equal(stacked, before) and out.min() >= -1 and out.max() <= 1

@@ -145,6 +145,9 @@ def _restore_keras_backed(path: Path, spec: dict, classes: list[str]) -> Any:
     """The estimator described by ``spec`` (class and parameters), fitted with the network at ``path``."""
     import importlib
 
+    from genrelab.tensorflow_setup import import_tensorflow
+
+    import_tensorflow()  # the CPU pins and the quiet start, before Keras loads TensorFlow
     import keras
 
     module, _, name = spec["class"].rpartition(".")

@@ -337,7 +337,7 @@ class QualityCnn(Section):
     batch_size: Positive
     patience: Positive
     bn_momentum: Fraction
-    freq_mask: Positive  # the masked variant hides up to this many 172 Hz bands of each training picture
+    freq_mask: NonNegative  # the masked variant hides up to this many 172 Hz bands of each training picture (0: none)
     valid_fraction: Fraction  # share of the training sources that stop it early
 
 

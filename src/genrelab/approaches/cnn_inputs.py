@@ -116,6 +116,6 @@ def backbone_inputs(images: np.ndarray, backbone: str) -> np.ndarray:
     float32 (n, size, size, 3).
     """
     images = np.asarray(images, dtype=np.float32)
-    if images.ndim == 3:
-        images = np.repeat(images[..., None], 3, axis=-1)
+    # a new array either way: preprocess_input rewrites its argument in place
+    images = np.repeat(images[..., None], 3, axis=-1) if images.ndim == 3 else images.copy()
     return np.asarray(BACKBONES[backbone].preprocess(images), dtype=np.float32)

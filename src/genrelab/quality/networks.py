@@ -19,10 +19,6 @@ from genrelab.nn.training import seed_everything, train_with_early_stopping
 
 import keras  # noqa: E402  (after genrelab.nn has set TensorFlow up)
 
-DEFAULTS = {"filters": [16, 32, 64], "dense_units": 0, "dropout": 0.3, "learning_rate": 0.003, "epochs": 40,
-            "batch_size": 32, "patience": 6, "bn_momentum": 0.9, "freq_mask": 0, "valid_fraction": 0.2}  # fmt: skip
-
-
 @keras.saving.register_keras_serializable(package="genrelab")
 class FrequencyMask(keras.layers.Layer):
     """While training, sets a random run of 0 to ``width`` frequency bands (the last axis but the
@@ -63,12 +59,14 @@ def build(input_shape: tuple[int, int], n_classes: int, p: dict, mean: float, va
 
 
 class QualityCNN(KerasClassifier):
-    """The quality CNN as a classifier. ``params``: keys of :data:`DEFAULTS` (missing ones take
-    their default); ``fit(X, y, groups)`` holds out whole groups (sources) to stop early.
+    """The quality CNN as a classifier. ``params``: keys of ``quality.models.cnn`` (missing ones take
+    their value in params.yaml); ``fit(X, y, groups)`` holds out whole groups (sources) to stop early.
     ``X``: float32 ``(n, 32, 64)`` band pictures."""
 
     def _settings(self) -> dict:
-        return DEFAULTS | dict(self.params or {})
+        from genrelab.config import section
+
+        return section("quality", {"models": {"cnn": dict(self.params or {})}})["models"]["cnn"]
 
     def _inputs(self, X) -> np.ndarray:
         return np.asarray(X, dtype=np.float32)
