@@ -57,7 +57,7 @@ def test_the_data_stage_refuses_a_bad_chain_before_any_work(tmp_path):
     """Chains are parsed by quality_data, not by the params schema: the schema would make every
     stage depend on the chain grammar."""
     from genrelab.config import section
-    from genrelab.stages.quality import run_quality_data
+    from genrelab.stages.quality_data import run_quality_data
 
     params = {"quality": section("quality", {"corpus": {"conditions": ["flac", "lame:cbr100"]}}),
               "parallel": {"backend": "loky", "dask_scheduler": ""}}  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def _cmd_quality_data(args: argparse.Namespace) -> int:
     from genrelab.config import load_params
-    from genrelab.stages.quality import QUALITY, run_quality_data
+    from genrelab.stages.quality_data import QUALITY, run_quality_data
 
     metrics = run_quality_data(load_params(args.params), progress=not args.quiet)
     print(f"wrote {metrics['files']} files ({metrics['conditions']} conditions of {metrics['sources']} sources, "
