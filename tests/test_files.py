@@ -11,7 +11,7 @@ def test_folders_are_walked_and_what_is_left_is_named(tmp_path):
         (tmp_path / name).touch()
     (tmp_path / "song.xyz").touch()
     found = find_audio([tmp_path / "a", tmp_path / "a" / "x.wav", tmp_path / "song.xyz", tmp_path / "empty", tmp_path / "gone"])
-    assert [p.relative_to(tmp_path).as_posix() for p in found.files] == ["a/deep/y.m4a", "a/x.wav", "song.xyz"]
+    assert [p.relative_to(tmp_path).as_posix() for p in found.files] == ["a/deep/y.m4a", "a/x.wav", "song.xyz"]  # given order, once each
     assert sorted((p.kind, tmp_path.joinpath(p.path).name) for p in found.ignored) == [
         ("hidden", ".DS_Store"), ("hidden", "old.wav"), ("non_audio", "notes.txt"), ("non_audio", "readme.md")]
     assert [line.split(":")[0] for line in found.missing] == [str(tmp_path / "empty"), str(tmp_path / "gone")]

@@ -19,7 +19,7 @@ from genrelab.data import audio, checks
 
 @dataclass
 class FoundAudio:
-    """What :func:`find_audio` found: ``files`` sorted by path, without repeats; ``ignored``, the
+    """What :func:`find_audio` found: ``files`` in the order given (a folder's sorted by path), without repeats; ``ignored``, the
     other files of the folders; ``missing``, a line for each input that is no path, or a folder without audio."""
 
     files: list[Path] = field(default_factory=list)
@@ -31,18 +31,18 @@ def find_audio(inputs: str | Path | Iterable[str | Path]) -> FoundAudio:
     """The audio files of ``inputs`` (files, or folders searched recursively)."""
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
-    found, files = FoundAudio(), set()
+    found, files = FoundAudio(), {}
     for item in map(Path, inputs):
         if item.is_dir():
             in_folder = _scan_folder(item, found.ignored)
             if not in_folder:
                 found.missing.append(f"{item}: no audio files ({audio.extensions_text()}) in this folder.")
-            files |= in_folder
+            files |= dict.fromkeys(sorted(in_folder))
         elif item.is_file():
-            files.add(item)
+            files[item] = None
         else:
             found.missing.append(f"{item}: no such file or folder. Check the path.")
-    found.files = sorted(files)
+    found.files = list(files)
     return found
 
 

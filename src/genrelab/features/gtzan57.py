@@ -217,6 +217,7 @@ def find_audio_files(inputs: str | Path | Iterable[str | Path]) -> tuple[list[Pa
     found = find_audio(inputs)
     if found.missing:
         raise DataError(found.missing[0])
+    found.files = sorted(found.files)  # the tables' row order
     for path in found.files:
         if not audio.is_audio_file(path):
             raise DataError(f"{path}: not an audio file; expected one of {audio.extensions_text()}.")
