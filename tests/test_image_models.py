@@ -135,7 +135,7 @@ def test_make_image_models_names_and_errors():
         ({"pixels": {"models": {"logreg": {"C_": 1}}}}, r"'image_models.pixels.models.logreg.C_'"),
         ({"shelf": {"floor_db": 10.0}}, r"floor_db"),
         ({"hog": {"pixels_per_cell": [9, 0]}}, r"pixels_per_cell"),
-        ({"cv_folds": "5"}, r"'image_models.cv_folds' must be an integer \(like 0\), got '5'"),
+        ({"cv_folds": "5"}, r"'image_models.cv_folds' must be an integer \(like 1\), got '5'"),
     ]:
         with pytest.raises(ParamsError, match=match):
             make_image_models(params, SpectrogramSettings())

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genrelab import config
+from genrelab import schema
 from genrelab.data.sources import registry
 from genrelab.data.sources.gtzan import Gtzan
 from genrelab.errors import DataError
 
 
 def test_the_registry_and_the_params_schema_name_the_same_sources():
-    allowed = typing.get_args(config.Data.model_fields["source"].annotation)
+    allowed = typing.get_args(schema.Data.model_fields["source"].annotation)
     assert tuple(registry.SOURCES) == allowed == ("demo", "gtzan", "fma", "folder")
     for name, source in registry.SOURCES.items():
         assert source.name == name and source.layout.startswith("ROOT/") and source.description
