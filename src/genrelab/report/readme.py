@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import re
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
@@ -31,10 +33,11 @@ QUALITY_LABELS = {"lightgbm": "LightGBM", "svm_rbf": "SVM (RBF)", "cnn": "small 
 QUALITY_INPUTS = {"features": "quality features", "band": "11–22 kHz log spectrogram", "spek": "Spek-like picture"}
 WIDTH = 100  # the README's line length; table rows stay whole
 MARKER = re.compile(r"<!-- results:(?P<name>[a-z_]+) -->\n(?P<body>.*?)<!-- /results:(?P=name) -->", re.S)
-# Blocks read from DVC-cached outputs, which git does not hold: a fresh clone lacks them, so there a
-# block keeps the text rendered where they were present rather than turning into the note.
+# Blocks read from what a root may lack (DVC-cached outputs, which git does not hold; the DVC project
+# itself): where it is absent a block keeps the text rendered where it was present rather than the note.
 CACHED = {"card": "models/predict/card.json", "gtzan_card": "models/predict_gtzan/card.json",
-          "stage_times": "results/stage_times.json"}  # written by `make repro` only, not by a stage
+          "stage_times": "results/stage_times.json",  # written by `make repro` only, not by a stage
+          "metrics_show": ".dvc/config"}  # fmt: skip
 
 
 def _read_csv(root: Path, rel: str, columns: list[str]) -> pd.DataFrame:
@@ -238,7 +241,19 @@ def stage_times(root: Path) -> str:
             "| stage | time |\n| --- | --- |\n" + "\n".join(rows) + "\n")
 
 
-BLOCKS: dict[str, Callable[[Path], str]] = {"stage_times": stage_times, "public_gtzan": public_gtzan, "leakage": leakage,
+def metrics_show(root: Path) -> str:
+    """``dvc metrics show`` on the committed run, as the command prints it (the venv's dvc, beside this Python)."""
+    dvc = Path(sys.executable).with_name("dvc")
+    if not dvc.exists():
+        raise DataError(f"`{dvc}` is missing (make setup)")
+    shown = subprocess.run([str(dvc), "metrics", "show"], cwd=root, capture_output=True, text=True,
+                           env={**os.environ, "DVC_NO_ANALYTICS": "1"})  # fmt: skip
+    if shown.returncode:
+        raise DataError(f"`dvc metrics show` failed: {shown.stderr.strip()}")
+    return f"```text\n$ dvc metrics show\n{shown.stdout.rstrip()}\n```\n"
+
+
+BLOCKS: dict[str, Callable[[Path], str]] = {"stage_times": stage_times, "metrics_show": metrics_show, "public_gtzan": public_gtzan, "leakage": leakage,
                                             "demo_segments": demo_segments, "quality": quality,
                                             "shipped": shipped, "card": card, "gtzan_card": gtzan_card}  # fmt: skip
 
@@ -249,9 +264,12 @@ def render(name: str, root: Path) -> str:
         text = BLOCKS[name](Path(root))
     except DataError as error:
         return f"_({error}: run `make repro`, then `make readme`.)_"
-    return "\n".join(line if line.startswith("|") else textwrap.fill(line, WIDTH, break_long_words=False,
-                                                                      break_on_hyphens=False)
-                     for line in text.split("\n"))  # fmt: skip
+    lines, fenced = [], False
+    for line in text.split("\n"):
+        fenced ^= line.startswith("```")
+        whole = fenced or line.startswith(("|", "```"))  # table rows and code stay as they are
+        lines.append(line if whole else textwrap.fill(line, WIDTH, break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
 
 
 def update(readme_text: str, root: Path | str = ".") -> str:
