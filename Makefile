@@ -67,8 +67,9 @@ plots-template:  ## rebuild dvc_plots/template.html (dvc plots show, offline) fr
 check-data: $(STAMP)  ## regenerate the demo corpus and fail if data.dvc would change
 	$(BIN)/python -m genrelab.data.datacheck data.dvc
 
-test: $(STAMP)  ## run the whole test suite (unit + end-to-end pipeline on a tiny corpus)
-	$(BIN)/python -m pytest
+TEST_JOBS ?= auto
+test: $(STAMP)  ## run the whole test suite (unit + end-to-end pipeline on a tiny corpus), on every core
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup --durations=15
 
 test-fast: $(STAMP)  ## unit tests only (skips the end-to-end pipeline)
 	$(BIN)/python -m pytest -m "not slow"

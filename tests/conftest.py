@@ -18,6 +18,22 @@ TINY_DEMO = {"tracks_per_genre": 4, "seconds": 9.0, "seed": 0, "sample_rate": 22
 TINY_AUDIO_MODELS = {"dummy", "logreg_l2", "random_forest", "knn"}
 
 
+# `make test` runs on every core (pytest-xdist, --dist loadgroup). Each group runs on one worker, so
+# a session fixture that builds a study is built once, and two dvc commands never share the checkout.
+# The FMA study reuses the demo study's quality stages, so both studies share one group.
+XDIST_GROUPS = {"built_project": "studies", "built_fma_project": "studies"}
+CHECKOUT_DVC_MODULES = {"test_readme", "test_readme_results", "test_results"}  # run dvc in the checkout itself
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        group = next((g for fixture, g in XDIST_GROUPS.items() if fixture in item.fixturenames), None)
+        if group is None and item.module.__name__ in CHECKOUT_DVC_MODULES:
+            group = "checkout_dvc"
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 def shared_data_dir() -> Path:
     return Path(os.environ.get("GENRELAB_SHARED_DATA", ROOT.parent / "shared" / "data")).resolve()
 
@@ -107,10 +123,31 @@ def built_project(tmp_path_factory) -> Path:
 FMA_PROTOCOLS = ["random_segment", "track_grouped", "artist_grouped", "fma_official"]
 
 
+# Stages that read no dataset: the same in every tiny study, so the FMA study takes the demo study's.
+DATASET_FREE_STAGES = ("quality_data", "quality_models")
+
+
+def reuse_stages(source: Path, work: Path, stages: tuple[str, ...]) -> None:
+    """Copy ``stages``' outputs from the built project ``source`` into ``work`` and record them in
+    its dvc.lock (`dvc commit`), so that `dvc repro` there finds them up to date and skips them."""
+    spec = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
+    for stage in stages:
+        for kind in ("outs", "metrics", "plots"):
+            for out in spec[stage].get(kind, []):
+                rel = next(iter(out)) if isinstance(out, dict) else out
+                (work / rel).parent.mkdir(parents=True, exist_ok=True)
+                if (source / rel).is_dir():
+                    shutil.copytree(source / rel, work / rel, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(source / rel, work / rel)
+    run_in(work, [str(BIN / "dvc"), "commit", "--force", *stages])
+
+
 @pytest.fixture(scope="session")
-def built_fma_project(tmp_path_factory) -> tuple[Path, object]:
+def built_fma_project(tmp_path_factory, built_project) -> tuple[Path, object]:
     """The whole study (`dvc repro`, book included) with ``data.source: fma`` on an FMA-shaped corpus
-    (:mod:`fma_fixture`) in ``data/raw``, in the tiny profile; returns the project and the fixture."""
+    (:mod:`fma_fixture`) in ``data/raw``, in the tiny profile; returns the project and the fixture.
+    The quality stages, which read no dataset, are the demo study's (:func:`reuse_stages`)."""
     from fma_fixture import write_fma_corpus
 
     work = scratch_project(tmp_path_factory, "fma_project")
@@ -120,5 +157,6 @@ def built_fma_project(tmp_path_factory) -> tuple[Path, object]:
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (work / "data.dvc").unlink()  # it pins the demo corpus; here data/raw is a plain dependency
     fixture = write_fma_corpus(work / "data" / "raw", tracks_per_genre=6, seconds=9.0)
+    reuse_stages(built_project, work, DATASET_FREE_STAGES)
     run_in(work, [str(BIN / "dvc"), "repro"])
     return work, fixture

@@ -65,6 +65,33 @@ def test_embeddings_follow_the_segments_skip_broken_files_and_are_cached(tmp_pat
     pd.testing.assert_frame_equal(index2, index)
 
 
+@needs_wheel
+def test_without_a_hop_only_the_segments_are_embedded_and_the_published_pipeline_votes_on_them(tmp_path, monkeypatch):
+    from genrelab.approaches.musicnn import _published, published_label
+    from genrelab.config import section
+    from genrelab.pretrained.embeddings import compute_embeddings, load_embeddings
+
+    manifest = _corpus(tmp_path / "raw", seconds=(7.0, 6.2, 6.5, 6.8))
+    run = compute_embeddings(manifest, tmp_path / "raw", tmp_path / "out", hop_seconds=None,
+                             cache_dir=tmp_path / "cache", progress=False)  # fmt: skip
+    assert (run.n_segments, run.n_patches) == (8, 0)
+    assert not (tmp_path / "out" / "MSD_musicnn" / "patches").exists()
+    with pytest.raises(DataError, match="dvc repro embeddings"):
+        load_embeddings(tmp_path / "out", "MSD_musicnn", "max_pool", patches=True)
+
+    params = section("musicnn", {"published": {**section("musicnn")["published"], "hop_seconds": None}})
+    assert published_label(params) == "MSD_musicnn.max_pool+pca128w_svm_rbf_vote[segments]"
+    bags_seen = {}
+
+    def fake_evaluate(bags, y, tracks, **kwargs):  # what the pipeline would be scored on
+        bags_seen.update(shape=bags.shape, tracks=list(tracks["track_id"]), features=kwargs["features"])
+
+    monkeypatch.setattr("genrelab.approaches.musicnn.evaluate", fake_evaluate)
+    _published(tmp_path / "out", params, tmp_path / "models", {})
+    assert bags_seen["shape"] == (4, 2, 753)  # 4 tracks, their 2 segments each
+    assert bags_seen["features"]["input"] == "musicnn embedding of the segments"
+
+
 def test_missing_embeddings_name_the_stage(tmp_path):
     from genrelab.pretrained.embeddings import load_embeddings
 

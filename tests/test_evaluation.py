@@ -220,14 +220,17 @@ def test_fault_filtered_selects_on_valid_then_trains_on_train_and_valid_and_skip
     assert (row["select_by"], row["select_folds"]) == ("official validation split", 1)
 
 
-def test_same_seed_same_results():
+@pytest.mark.parametrize("jobs", [1, 2], ids=["again", "on_two_workers"])
+def test_same_seed_same_results(jobs):
     X, y, rows, splits = _corpus()
-    models = make_models({"logreg_l2": None, "tree": {"grid": {"max_depth": [2, 4]}, "inner_folds": 2}})
+    models = make_models({"logreg_l2": None, "random_forest": {"n_estimators": 10},
+                          "tree": {"grid": {"max_depth": [2, 4]}, "inner_folds": 2}})  # fmt: skip
     runs = [
         evaluate(X, y, rows, splits, approach="t", models=models, protocols=["random_segment", "artist_grouped"],
-                 level="segment", cv_folds=2, seed=7, progress=False)
-        for _ in range(2)
+                 level="segment", cv_folds=2, seed=7, progress=False, jobs=n)
+        for n in (1, jobs)
     ]  # fmt: skip
+    assert list(runs[1].details) == list(runs[0].details)  # the same order, whatever ran where
     timing = ["fit_seconds", "predict_seconds"]
     pd.testing.assert_frame_equal(runs[0].scores.drop(columns=timing), runs[1].scores.drop(columns=timing))
     pd.testing.assert_frame_equal(runs[0].predictions, runs[1].predictions)

@@ -91,6 +91,7 @@ class Features(Section):
 class AudioModels(Section):
     seed: int
     cv_folds: NonNegative
+    jobs: Jobs  # candidates (model x protocol) fitted at a time
     levels: list[Literal["segment", "clip"]]
     input: Literal["extracted", "public"]
     models: ModelMap | None  # None or empty: the whole zoo with its defaults
@@ -159,6 +160,7 @@ class Shelf(_WithModels):
 class ImageModels(Section):
     seed: int
     cv_folds: NonNegative
+    jobs: Jobs  # candidates (model x protocol) fitted at a time
     pixels: Pixels
     hog: Hog
     shelf: Shelf
@@ -216,13 +218,14 @@ class Cnn(Section):
 
 
 class Published(Section):
-    """The pipeline the musicnn authors published: 3 s patches every ``hop_seconds``, PCA to
-    ``pca_components`` whitened, RBF SVM, majority vote of the patches per track."""
+    """The pipeline the musicnn authors published: 3 s patches every ``hop_seconds`` (None: the
+    study's segments, whose embeddings exist already), PCA to ``pca_components`` whitened, RBF SVM,
+    majority vote of the patches per track."""
 
     enabled: bool
     checkpoint: Literal[MUSICNN_CHECKPOINTS]  # type: ignore[valid-type]
     layer: Literal[MUSICNN_LAYERS]  # type: ignore[valid-type]
-    hop_seconds: PositiveFloat
+    hop_seconds: PositiveFloat | None
     pca_components: Positive
     C: PositiveFloat  # of the RBF SVM (gamma "scale")
 
@@ -245,7 +248,7 @@ class Musicnn(Section):
     layers: Annotated[list[Literal[MUSICNN_LAYERS]], Field(min_length=1)]  # type: ignore[valid-type]
     seed: int
     cv_folds: NonNegative  # CV inside the training tracks (0: off, the test split is reported)
-    jobs: Jobs  # workers decoding audio for the embeddings
+    jobs: Jobs  # workers decoding audio for the embeddings, and classifiers fitted at a time
     shard_tracks: Positive  # tracks per Parquet shard of the embedding tables
     models: ModelMap
     published: Published

@@ -79,6 +79,7 @@ def _classifiers(seed: int) -> dict[str, BaseEstimator]:
         "lightgbm": LGBMClassifier(
             n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=10,
             subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
+            max_bin=63,  # a few thousand rows fill no more bins than this (benchmarks/bench_lightgbm_bins.py)
             n_jobs=1, verbose=-1, random_state=seed,
         ),  # fmt: skip
     }

@@ -41,7 +41,8 @@ FINETUNE = "musicnn_finetune"
 def published_label(params: dict) -> str:
     """Model name of the published pipeline, e.g. ``MSD_musicnn.max_pool+pca128w_svm_rbf_vote[1s]``."""
     p = params["published"]
-    return f"{p['checkpoint']}.{p['layer']}+pca{p['pca_components']}w_svm_rbf_vote[{p['hop_seconds']:g}s]"
+    patches = "segments" if p["hop_seconds"] is None else f"{p['hop_seconds']:g}s"
+    return f"{p['checkpoint']}.{p['layer']}+pca{p['pca_components']}w_svm_rbf_vote[{patches}]"
 
 
 def finetune_label(params: dict) -> str:
@@ -191,7 +192,7 @@ def run_musicnn(
 
     p = section("musicnn", params)
     common = dict(splits=splits, protocols=protocols, seed=p["seed"], split_seed=split_seed, test_fraction=test_fraction,
-                  progress=progress)  # fmt: skip
+                  progress=progress, jobs=p["jobs"])  # fmt: skip
     out: dict[str, list[Evaluation]] = {EMBEDDINGS: [], FINETUNE: []}
     for checkpoint in p["checkpoints"]:
         for layer in [layer for layer in p["layers"] if layer in musicnn.EMBEDDING_LAYERS[musicnn.architecture(checkpoint)]]:
@@ -221,15 +222,18 @@ def run_musicnn(
 
 
 def _published(embeddings_dir, p: dict, models_dir, common: dict) -> Evaluation:
-    """The published pipeline at clip level: one bag of sliding-patch embeddings per track."""
+    """The published pipeline at clip level: one bag of patch embeddings per track (sliding patches
+    every ``hop_seconds``, or the study's segments)."""
     q = p["published"]
-    X, index = load_embeddings(embeddings_dir, q["checkpoint"], q["layer"], patches=True)
+    sliding = q["hop_seconds"] is not None
+    X, index = load_embeddings(embeddings_dir, q["checkpoint"], q["layer"], patches=sliding)
     bags, tracks = patch_bags(X, index)
     return evaluate(
         bags, tracks["genre"].to_numpy(dtype=object), tracks[["track_id"]], approach=EMBEDDINGS,
         models={published_label(p): lambda: PatchVoteSVM(q["pca_components"], q["C"], p["seed"])}, level="clip",
         cv_folds=p["cv_folds"], models_dir=Path(models_dir) / EMBEDDINGS,
-        features={"input": "musicnn embedding of sliding patches", "checkpoint": q["checkpoint"], "layer": q["layer"],
+        features={"input": f"musicnn embedding of {'sliding patches' if sliding else 'the segments'}",
+                  "checkpoint": q["checkpoint"], "layer": q["layer"],
                   "hop_seconds": q["hop_seconds"], "patches_per_track": int(bags.shape[1]), "sample_rate": 16000},
         **common,
     )  # fmt: skip

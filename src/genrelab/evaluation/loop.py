@@ -28,6 +28,8 @@ from genrelab.errors import DataError
 from genrelab.evaluation.results import PREDICTION_COLUMNS, SCORE_COLUMNS, aggregate_tracks, score_row
 from genrelab.evaluation.selection import OFFICIAL_SPLIT, fit_with_groups, selection_folds, validates_itself
 from genrelab.evaluation.splits import PROTOCOLS, available_protocols, cv_groups, segment_subsets
+from genrelab.models import suffix_for
+from genrelab.parallel import Failure, map_tracks
 
 EXAMPLE_LEVELS = ("segment", "clip")
 BASELINE = "random_segment"
@@ -156,6 +158,7 @@ def evaluate(
     progress: bool = True,
     models_dir: str | Path | None = None,
     features: dict | None = None,
+    jobs: int = 1,
 ) -> Evaluation:
     """Train, cross-validate and test every model under every protocol.
 
@@ -189,6 +192,9 @@ def evaluate(
         ``<model>__<protocol>__<level>.joblib``, or ``.keras`` for a Keras-backed estimator
         (:func:`genrelab.models.save`; restore it with
         :func:`genrelab.models.load`), described by ``features``: how its input is made.
+    jobs : candidates (model x protocol) fitted at a time, on :func:`genrelab.parallel.map_tracks`'
+        workers (-1: one per core). Each fit is seeded, so the results do not depend on it. Keras-backed
+        models are always fitted one at a time in this process: TensorFlow uses every core itself.
 
     Training rows are ``train`` (and ``valid``, which only ``fault_filtered`` has); test rows are
     ``test``. At clip level every protocol, ``random_segment`` included, takes the track's subset
@@ -197,8 +203,7 @@ def evaluate(
     X, y, rows = _check_inputs(X, y, rows, level, cv_folds)
     track_ids = rows["track_id"].to_numpy(dtype=object)
     labels = np.unique(y)
-    results, predictions, details = [], [], {}
-    bar = tqdm(total=len(models) * len(protocols), desc=f"{approach} ({level})", disable=not progress)
+    runs = []
     for protocol in protocols:
         subset = _subsets(splits, rows, protocol, level, split_seed, test_fraction)
         train = np.flatnonzero(np.isin(subset, ["train", "valid"]))
@@ -210,17 +215,22 @@ def evaluate(
             )
         groups = cv_groups(splits, track_ids[train], protocol)
         folds, selected_by = selection_folds(subset[train], y[train], groups, cv_folds, seed, protocol)
-        for name, factory in models.items():
-            bar.set_postfix_str(f"{name} / {protocol}")
-            detail, predicted = _run(name, factory, protocol, level, X, y, rows, train, test, groups,
-                                     (folds, selected_by), labels)  # fmt: skip
-            details[name, protocol] = detail
-            if models_dir is not None:
-                _save(detail, approach, models_dir, features or {})
-            results += [score_row(approach=approach, seed=seed, **p) for p in _score_args(detail, predicted)]
-            predictions.append(_prediction_table(approach, detail, predicted))
-            bar.update()
-    bar.close()
+        runs += [(name, factory, protocol, level, X, y, rows, train, test, groups, (folds, selected_by), labels)
+                 for name, factory in models.items()]  # fmt: skip
+    desc = f"{approach} ({level})"
+    if jobs == 1 or any(suffix_for(factory()) == ".keras" for factory in models.values()):
+        done = [_run(*run) for run in tqdm(runs, desc=desc, unit="fit", disable=not progress)]
+    else:  # worker processes, one BLAS thread each
+        done = map_tracks(_run, runs, jobs=jobs, desc=desc, unit="fit", progress=progress)
+        if failed := next((d for d in done if isinstance(d, Failure)), None):
+            raise failed.error  # a fit reading a file: not something a loop over models expects
+    results, predictions, details = [], [], {}
+    for detail, predicted in done:
+        details[detail.model, detail.protocol] = detail
+        if models_dir is not None:
+            _save(detail, approach, models_dir, features or {})
+        results += [score_row(approach=approach, seed=seed, **p) for p in _score_args(detail, predicted)]
+        predictions.append(_prediction_table(approach, detail, predicted))
     return Evaluation(
         approach=approach,
         level=level,
@@ -245,7 +255,7 @@ def concat_evaluations(parts: Sequence[Evaluation]) -> Evaluation:
 
 
 def _save(detail: RunDetail, approach: str, models_dir: str | Path, features: dict) -> None:
-    from genrelab.models import SavedModel, model_path, save, suffix_for
+    from genrelab.models import SavedModel, model_path, save
 
     classes = [str(c) for c in detail.estimator.classes_]
     saved = SavedModel(detail.estimator, approach, detail.model, detail.protocol, detail.level, classes, features)

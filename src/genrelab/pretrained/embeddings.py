@@ -11,7 +11,8 @@ writes two tables under ``out_dir/<checkpoint>/``, each a folder of Parquet shar
     and a float32 vector column for each embedding layer and for ``taggram``.
 ``patches/``
     the same for each 3 s patch every ``hop_seconds`` of the whole track (``track_id, patch, genre``),
-    for the pipeline the musicnn authors published (PCA, SVM, vote over patches).
+    for the pipeline the musicnn authors published (PCA, SVM, vote over patches). With
+    ``hop_seconds=None`` that pipeline votes over the segments instead, and this table is not written.
 
 Each track's arrays are cached per checkpoint under a key made of its md5 and the settings, so a
 rerun (other classifier params, an interrupted run) computes only what is missing. Decoding and
@@ -34,6 +35,7 @@ from genrelab.data.shards import ShardWriter, read_vectors, shard_paths, with_ve
 from genrelab.errors import DataError
 from genrelab.parallel import Failure, load_entry, map_tracks, save_entry
 from genrelab.pretrained import musicnn
+from genrelab.pretrained.musicnn import N_FRAMES, N_MELS
 from genrelab.pretrained.musicnn_input import SR, segment_patches, sliding_patches
 
 EMBEDDING_VERSION = 1  # bump when a change alters any cached value
@@ -64,7 +66,7 @@ def compute_embeddings(
     *,
     checkpoints: tuple[str, ...] | list[str] = ("MSD_musicnn",),
     segment_seconds: float = 3.0,
-    hop_seconds: float = 1.0,
+    hop_seconds: float | None = 1.0,
     cache_dir: str | Path | None = None,
     jobs: int = 1,
     batch_tracks: int = 16,
@@ -77,7 +79,8 @@ def compute_embeddings(
     ----------
     checkpoints : which networks.
     segment_seconds : the study's segment length (``prepare.segment_seconds``).
-    hop_seconds : step between the sliding 3 s patches of the published pipeline.
+    hop_seconds : step between the sliding 3 s patches of the published pipeline; None: no sliding
+        patches (the pipeline reads the segments).
     cache_dir : per-track cache (default ``out_dir/cache``; keep it outside a DVC output).
     jobs : workers decoding audio and computing the log-mel patches.
     batch_tracks : tracks decoded, then embedded, at a time (bounds memory).
@@ -112,7 +115,7 @@ def compute_embeddings(
     kept_keys = {c: [k for k, path in zip(keys[c], tracks["path"]) if path not in failed] for c in checkpoints}
     for checkpoint in checkpoints:  # the counts are the same for every checkpoint
         counts = _assemble(checkpoint, kept, [cache / f"{k}.npz" for k in kept_keys[checkpoint]], out_dir / checkpoint,
-                           shard_tracks)  # fmt: skip
+                           shard_tracks, sliding=hop_seconds is not None)  # fmt: skip
     return EmbeddingRun(out_dir, len(kept), counts["segments"], counts["patches"],
                         len(missing) - len(problems), tuple(problems))  # fmt: skip
 
@@ -132,16 +135,19 @@ def load_embeddings(out_dir: str | Path, checkpoint: str, layer: str, *, patches
     return read_vectors(folder, layer)
 
 
-def _cache_key(md5: str, checkpoint: str, segment_seconds: float, hop_seconds: float) -> str:
+def _cache_key(md5: str, checkpoint: str, segment_seconds: float, hop_seconds: float | None) -> str:
     if not md5:
         raise DataError("the manifest lacks the md5 of a track; rebuild it with the prepare stage.")
-    return f"{md5}-{checkpoint}-seg{segment_seconds:g}s-hop{hop_seconds:g}s-v{EMBEDDING_VERSION}"
+    hop = "none" if hop_seconds is None else f"{hop_seconds:g}s"
+    return f"{md5}-{checkpoint}-seg{segment_seconds:g}s-hop{hop}-v{EMBEDDING_VERSION}"
 
 
-def _track_patches(path: Path, segment_seconds: float, hop_seconds: float) -> tuple[np.ndarray, np.ndarray]:
-    """One track's segment patches (n_segments, 187, 96) and sliding patches (n_patches, 187, 96)."""
+def _track_patches(path: Path, segment_seconds: float, hop_seconds: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """One track's segment patches (n_segments, 187, 96) and sliding patches (n_patches, 187, 96;
+    none when ``hop_seconds`` is None)."""
     y, _ = audio.load(path, sr=SR)
-    return segment_patches(y, segment_seconds), sliding_patches(y, hop_seconds)
+    none = np.zeros((0, N_FRAMES, N_MELS), np.float32)
+    return segment_patches(y, segment_seconds), none if hop_seconds is None else sliding_patches(y, hop_seconds)
 
 
 def _embed_and_cache(checkpoint: str, done: list, entries: list[Path]) -> None:
@@ -160,19 +166,22 @@ def _embed_and_cache(checkpoint: str, done: list, entries: list[Path]) -> None:
         save_entry(entry, **arrays)
 
 
-def _assemble(checkpoint: str, tracks: pd.DataFrame, entries: list[Path], folder: Path, shard_tracks: int) -> dict[str, int]:
-    """The cached entries of ``tracks`` written as the two sharded tables of one checkpoint."""
+def _assemble(checkpoint: str, tracks: pd.DataFrame, entries: list[Path], folder: Path, shard_tracks: int, *,
+              sliding: bool = True) -> dict[str, int]:  # fmt: skip
+    """The cached entries of ``tracks`` written as the sharded tables of one checkpoint (``patches``
+    only with ``sliding``)."""
     if not entries:
         raise DataError("no track could be embedded (every one failed to decode); see the problems listed above.")
     names = outputs(checkpoint)
-    writers = {"segments": ShardWriter(folder / "segments"), "patches": ShardWriter(folder / "patches")}
-    counts = dict.fromkeys(writers, 0)
+    tables = (("segments", "segment", ""), ("patches", "patch", "patches_"))[: 2 if sliding else 1]
+    writers = {table: ShardWriter(folder / table) for table, _, _ in tables}
+    counts = {"segments": 0, "patches": 0}
     for start in range(0, len(entries), shard_tracks):
         chunk = tracks.iloc[start : start + shard_tracks]
         stored = [load_entry(e, [*names, *(f"patches_{n}" for n in names)]) for e in entries[start : start + shard_tracks]]
         if any(s is None for s in stored):
             raise DataError(f"{folder}: a cache entry vanished while the stage ran; rerun it.")
-        for table, column, prefix in (("segments", "segment", ""), ("patches", "patch", "patches_")):
+        for table, column, prefix in tables:
             sizes = [len(s[f"{prefix}{names[0]}"]) for s in stored]
             shard = with_vectors(
                 {"track_id": np.repeat(chunk["track_id"].to_numpy(dtype=object), sizes).astype(str),

@@ -25,6 +25,7 @@ band, and the seed study's "shelf" (the highest bin within 50 dB of the frame's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -54,6 +55,17 @@ class Spectrum:
     peak: np.ndarray  # (n_frames,) dB re the reference band: the frame's loudest bin
     sr: int
     reference: np.ndarray  # (n_frames,) the reference band's level, dB re a full-scale bin
+
+    @cached_property
+    def mid_power(self) -> np.ndarray:
+        """``mid`` as power ratios (n_frames, n_bins), computed once: the features, profile and
+        pictures all average power."""
+        return 10 ** (self.mid / 10)
+
+    @cached_property
+    def mid_mean_db(self) -> np.ndarray:
+        """The mean power of ``mid`` over frames, in dB (n_bins,)."""
+        return _db(self.mid_power.mean(axis=0))
 
 
 def spectrum(y: np.ndarray, sr: int) -> Spectrum:
@@ -105,7 +117,7 @@ def spectral_features(y: np.ndarray, sr: int, edge_db: float = EDGE_DB, spec: Sp
     ``spec``: its :func:`spectrum`, when the caller has it already."""
     spec = spectrum(y, sr) if spec is None else spec
     f, nyquist = spec.freqs, sr / 2
-    mean_db = _mean_db(spec.mid)
+    mean_db = spec.mid_mean_db
     drops = edge_drops(mean_db, f)
     cutoff = _top_edge(drops, f, edge_db)
     per_frame = cutoffs(_smooth(spec.mid, 5), f, edge_db)
@@ -122,7 +134,7 @@ def spectral_features(y: np.ndarray, sr: int, edge_db: float = EDGE_DB, spec: Sp
         "frames_at_cutoff": float(np.mean(np.abs(per_frame - cutoff) <= GRID_HZ / 2)),
         "grid_band": cutoff / GRID_HZ,
         "grid_phase": (cutoff % GRID_HZ) / GRID_HZ,
-        "sfb21_holes": float(np.mean(_band_rows(spec.mid, f, SFB21_HZ, nyquist) < -60.0)),
+        "sfb21_holes": float(np.mean(_band_rows(spec.mid_power, f, SFB21_HZ, nyquist) < -60.0)),
         "floor_above_db": _band(mean_db, f, cutoff + 300, nyquist) if cutoff + 300 < nyquist else 0.0,
         "shelf_hz": float(np.median(_shelf(spec))),
         "nyquist_hz": nyquist,
@@ -160,7 +172,7 @@ def profile(y: np.ndarray, sr: int, spec: Spectrum | None = None) -> np.ndarray:
     """The mean level (dB re the reference band) in :data:`PROFILE_BANDS` bands of 11–22 kHz,
     float32 ``(PROFILE_BANDS,)``: the high-band spectrum D'Alessandro & Shi classify."""
     spec = spectrum(y, sr) if spec is None else spec
-    mean_db = _mean_db(spec.mid)
+    mean_db = spec.mid_mean_db
     edges = np.linspace(*PROFILE_HZ, PROFILE_BANDS + 1)
     floor = -120.0
     return np.array([_band(mean_db, spec.freqs, lo, hi) if lo < sr / 2 else floor for lo, hi in zip(edges, edges[1:])],
@@ -176,7 +188,11 @@ def _power_db(x: np.ndarray) -> np.ndarray:
 
 def _mean_db(P_db: np.ndarray) -> np.ndarray:
     """The mean power over frames, in dB (averaging power, not decibels)."""
-    return 10 * np.log10(np.mean(10 ** (P_db / 10), axis=0) + 1e-20)
+    return _db(np.mean(10 ** (P_db / 10), axis=0))
+
+
+def _db(power: np.ndarray) -> np.ndarray:
+    return 10 * np.log10(power + 1e-20)
 
 
 def _band(mean_db: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> float:
@@ -184,11 +200,12 @@ def _band(mean_db: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> float
     return float(10 * np.log10(np.mean(10 ** (mean_db[mask] / 10)) + 1e-20)) if mask.any() else -120.0
 
 
-def _band_rows(P_db: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def _band_rows(power: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Each frame's mean power (power ratios, (n_frames, n_bins)) over ``lo``-``hi`` Hz, in dB."""
     mask = (freqs >= lo) & (freqs < hi)
     if not mask.any():  # a band above the Nyquist frequency (LAME writes CBR 96 at 32 kHz)
-        return np.full(len(P_db), -120.0)
-    return 10 * np.log10(np.mean(10 ** (P_db[:, mask] / 10), axis=1) + 1e-20)
+        return np.full(len(power), -120.0)
+    return _db(np.mean(power[:, mask], axis=1))
 
 
 def _shelf(spec: Spectrum, below_peak_db: float = 50.0) -> np.ndarray:
@@ -209,7 +226,7 @@ def picture(spec: Spectrum, shape: tuple[int, int], lo_hz: float, hi_hz: float) 
     A band above the Nyquist frequency holds the range's floor."""
     frames, bands = shape
     chunks = np.array_split(np.arange(spec.mid.shape[0]), min(frames, spec.mid.shape[0]))
-    power = np.stack([np.mean(10 ** (spec.mid[rows] / 10), axis=0) for rows in chunks])
+    power = np.stack([np.mean(spec.mid_power[rows], axis=0) for rows in chunks])
     if len(chunks) < frames:  # an excerpt shorter than the picture: its last chunk repeated
         power = np.concatenate([power, np.repeat(power[-1:], frames - len(chunks), axis=0)])
     edges = np.linspace(lo_hz, hi_hz, bands + 1)

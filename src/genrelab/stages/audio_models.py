@@ -48,6 +48,7 @@ def run_audio_models(params: dict, *, features_dir: Path = FEATURES, parts_dir: 
             test_fraction=prep["test_fraction"],
             progress=progress,
             models_dir=models_dir,
+            jobs=settings["jobs"],
             features=feature_settings(params, level),
         )  # fmt: skip
     scores = pd.concat([e.scores for e in evaluations.values()], ignore_index=True)
@@ -140,7 +141,7 @@ def run_public_gtzan(params: dict, *, out: Path = PUBLIC_RESULTS, models_dir: Pa
         models=make_models(settings["models"], seed=settings["seed"]),
         protocols=available_protocols(splits, params["prepare"]["protocols"]), level="clip", cv_folds=0, seed=settings["seed"],
         split_seed=params["prepare"]["seed"], test_fraction=params["prepare"]["test_fraction"], progress=progress,
-        models_dir=models_dir, features={**feature_settings(params, "clip"), "input": "public"},
+        models_dir=models_dir, features={**feature_settings(params, "clip"), "input": "public"}, jobs=settings["jobs"],
     )  # fmt: skip
     evaluation.scores.to_csv(out, index=False)
     return evaluation, f"{len(y)} clips from {params['data']['public_features_30s']}"
