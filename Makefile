@@ -69,7 +69,7 @@ check-data: $(STAMP)  ## regenerate the demo corpus and fail if data.dvc would c
 
 TEST_JOBS ?= auto
 test: $(STAMP)  ## run the whole test suite (unit + end-to-end pipeline on a tiny corpus), on every core
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup --max-worker-restart=0 --durations=15
 
 test-fast: $(STAMP)  ## unit tests only (skips the end-to-end pipeline)
 	$(BIN)/python -m pytest -m "not slow"

@@ -20,11 +20,13 @@ TINY_AUDIO_MODELS = {"dummy", "logreg_l2", "random_forest", "knn"}
 
 # `make test` runs on every core (pytest-xdist, --dist loadgroup). Each group runs on one worker, so
 # a session fixture that builds a study is built once, and two dvc commands never share the checkout.
-# The FMA study reuses the demo study's quality stages, so both studies share one group.
+# The FMA study reuses the demo study's quality stages, so both studies share one group. The hook
+# runs first: xdist reads the markers in its own pytest_collection_modifyitems.
 XDIST_GROUPS = {"built_project": "studies", "built_fma_project": "studies"}
 CHECKOUT_DVC_MODULES = {"test_readme", "test_readme_results", "test_results"}  # run dvc in the checkout itself
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         group = next((g for fixture, g in XDIST_GROUPS.items() if fixture in item.fixturenames), None)

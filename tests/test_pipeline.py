@@ -25,6 +25,14 @@ def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return result
 
 
+def test_the_study_tests_run_in_one_xdist_group(request, built_project):
+    """Under ``make test`` (``--dist loadgroup``) every test of the tiny studies is in one group, so
+    each study is built once; pytest 9.2 drops the groups without a word (pytest-xdist #1386)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run with --dist loadgroup (make test uses it)")
+    assert request.node.nodeid.endswith("@studies")
+
+
 def test_book_is_built_with_the_data_chapter(built_project):
     index = built_project / "book/_build/html/index.html"
     assert index.exists()
