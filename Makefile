@@ -39,6 +39,7 @@ $(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m genrelab.numba_cache  # librosa's kernels compiled once, serially (numba #10128)
 	@touch $@
 
 data: $(STAMP)  ## fill data/raw: dvc pull where a remote is set, else the demo corpus

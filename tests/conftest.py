@@ -19,10 +19,10 @@ TINY_AUDIO_MODELS = {"dummy", "logreg_l2", "random_forest", "knn"}
 
 
 # `make test` runs on every core (pytest-xdist, --dist loadgroup). Each group runs on one worker, so
-# a session fixture that builds a study is built once, and two dvc commands never share the checkout.
-# The FMA study reuses the demo study's quality stages, so both studies share one group. The hook
-# runs first: xdist reads the markers in its own pytest_collection_modifyitems.
-XDIST_GROUPS = {"built_project": "studies", "built_fma_project": "studies"}
+# a session fixture that builds a study is built once, the two studies build side by side, and two
+# dvc commands never share the checkout. The hook runs first: xdist reads the markers in its own
+# pytest_collection_modifyitems.
+XDIST_GROUPS = {"built_project": "study", "built_fma_project": "fma_study"}
 CHECKOUT_DVC_MODULES = {"test_readme", "test_readme_results", "test_results"}  # run dvc in the checkout itself
 
 
@@ -71,7 +71,7 @@ def tiny_params(params: dict) -> dict:
     images["hog"]["fit_rows"] = 200
     cnn = params["cnn"]
     cnn["scratch"].update(input_size=32, filters=[8, 16], dense_units=16, epochs=1)
-    cnn["transfer"].update(input_size=32, dense_units=16, frozen_epochs=1, fine_tune_epochs=1, fine_tune_layers=5)
+    cnn["transfer"].update(input_size=32, dense_units=16, frozen_epochs=1, fine_tune_epochs=0)  # test_cnn fine-tunes
     music = params["musicnn"]
     music.update(layers=["max_pool"], models={"logreg_l2": {"C": 1.0}})
     music["finetune"]["epochs"] = 1
@@ -125,31 +125,10 @@ def built_project(tmp_path_factory) -> Path:
 FMA_PROTOCOLS = ["random_segment", "track_grouped", "artist_grouped", "fma_official"]
 
 
-# Stages that read no dataset: the same in every tiny study, so the FMA study takes the demo study's.
-DATASET_FREE_STAGES = ("quality_data", "quality_models")
-
-
-def reuse_stages(source: Path, work: Path, stages: tuple[str, ...]) -> None:
-    """Copy ``stages``' outputs from the built project ``source`` into ``work`` and record them in
-    its dvc.lock (`dvc commit`), so that `dvc repro` there finds them up to date and skips them."""
-    spec = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
-    for stage in stages:
-        for kind in ("outs", "metrics", "plots"):
-            for out in spec[stage].get(kind, []):
-                rel = next(iter(out)) if isinstance(out, dict) else out
-                (work / rel).parent.mkdir(parents=True, exist_ok=True)
-                if (source / rel).is_dir():
-                    shutil.copytree(source / rel, work / rel, dirs_exist_ok=True)
-                else:
-                    shutil.copy2(source / rel, work / rel)
-    run_in(work, [str(BIN / "dvc"), "commit", "--force", *stages])
-
-
 @pytest.fixture(scope="session")
-def built_fma_project(tmp_path_factory, built_project) -> tuple[Path, object]:
+def built_fma_project(tmp_path_factory) -> tuple[Path, object]:
     """The whole study (`dvc repro`, book included) with ``data.source: fma`` on an FMA-shaped corpus
-    (:mod:`fma_fixture`) in ``data/raw``, in the tiny profile; returns the project and the fixture.
-    The quality stages, which read no dataset, are the demo study's (:func:`reuse_stages`)."""
+    (:mod:`fma_fixture`) in ``data/raw``, in the tiny profile; returns the project and the fixture."""
     from fma_fixture import write_fma_corpus
 
     work = scratch_project(tmp_path_factory, "fma_project")
@@ -159,6 +138,5 @@ def built_fma_project(tmp_path_factory, built_project) -> tuple[Path, object]:
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (work / "data.dvc").unlink()  # it pins the demo corpus; here data/raw is a plain dependency
     fixture = write_fma_corpus(work / "data" / "raw", tracks_per_genre=6, seconds=9.0)
-    reuse_stages(built_project, work, DATASET_FREE_STAGES)
     run_in(work, [str(BIN / "dvc"), "repro"])
     return work, fixture

@@ -30,7 +30,7 @@ def test_the_study_tests_run_in_one_xdist_group(request, built_project):
     each study is built once; pytest 9.2 drops the groups without a word (pytest-xdist #1386)."""
     if not getattr(request.config.option, "loadgroup", False):
         pytest.skip("not run with --dist loadgroup (make test uses it)")
-    assert request.node.nodeid.endswith("@studies")
+    assert request.node.nodeid.endswith("@study")
 
 
 def test_book_is_built_with_the_data_chapter(built_project):
