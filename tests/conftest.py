@@ -84,7 +84,16 @@ def tiny_params(params: dict) -> dict:
     quality = params["quality"]["models"]
     quality["cnn"].update(epochs=2, patience=1)  # a few steps prove the quality CNNs train and ship
     quality["models"]["lightgbm"]["n_estimators"] = 20
-    return params
+    return single_threaded(params)
+
+
+def single_threaded(section):
+    """``section`` with every estimator's ``n_jobs`` at 1. `make test` builds two studies side by side
+    on two cores, and LightGBM's OpenMP threads spin: two oversubscribed stages took image_models
+    from 16 s alone to 500 s each."""
+    if isinstance(section, dict):
+        return {key: 1 if key == "n_jobs" else single_threaded(value) for key, value in section.items()}
+    return section
 
 
 def scratch_project(tmp_path_factory, name: str) -> Path:
