@@ -14,7 +14,7 @@ import soundfile as sf
 
 from conftest import BIN, pipeline_env
 
-SHIPPED = {"main": "models/predict", "gtzan": "models/predict_gtzan"}  # the tiny profile has the public table
+SHIPPED = {"main": "models/predict", "gtzan": "models/predict_gtzan"}  # gtzan: where ../shared/data has the public table
 
 pytestmark = pytest.mark.slow
 
@@ -108,10 +108,9 @@ def test_recommend_never_returns_the_querys_artist_unless_asked(built_project):
 @pytest.fixture(scope="module")
 def app(built_project):
     from genrelab.config import section
-    from genrelab.inference.predict import Predictor
-    from genrelab.inference.serve import create_app
+    from genrelab.inference.serve import create_app, load_predictors
 
-    predictors = {name: Predictor.load(built_project / folder) for name, folder in SHIPPED.items()}
+    predictors, _ = load_predictors(built_project / SHIPPED["main"], built_project / SHIPPED["gtzan"])
     return create_app(predictors, section("serve", {"max_upload_mb": 1.0})), built_project
 
 
@@ -135,7 +134,7 @@ def test_serve_answers_an_upload_and_keeps_nothing(app, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []  # the upload's folder is gone
 
 
-def test_export_ships_gtzans_genres_beside_the_studys(built_project):
+def test_export_ships_gtzans_genres_beside_the_studys(built_project, shared_data):
     card = json.loads((built_project / "models/predict_gtzan/card.json").read_text())
     assert card["protocol"] == "fault_filtered" and len(card["classes"]) == 10 and "blues" in card["classes"]
     assert card["selection"]["method"] == "official validation split"
@@ -143,7 +142,7 @@ def test_export_ships_gtzans_genres_beside_the_studys(built_project):
     assert (summary["model"], summary["accuracy"]) == (card["model"], card["test"]["accuracy"])
 
 
-def test_serve_answers_with_the_model_the_page_chose(app, tmp_path):
+def test_serve_answers_with_the_model_the_page_chose(app, tmp_path, shared_data):
     flask_app, project = app
     client = flask_app.test_client()
     page = client.get("/").data.decode()

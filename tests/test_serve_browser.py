@@ -18,11 +18,9 @@ def served(built_project):
     from werkzeug.serving import make_server
 
     from genrelab.config import section
-    from genrelab.inference.predict import Predictor
-    from genrelab.inference.serve import create_app
+    from genrelab.inference.serve import create_app, load_predictors
 
-    predictors = {"main": Predictor.load(built_project / "models/predict"),
-                  "gtzan": Predictor.load(built_project / "models/predict_gtzan")}  # fmt: skip
+    predictors, _ = load_predictors(built_project / "models/predict", built_project / "models/predict_gtzan")
     server = make_server("127.0.0.1", 0, create_app(predictors, section("serve")), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -77,7 +75,7 @@ def test_the_page_explains_a_rejected_upload(browser, served, tmp_path):  # noqa
     assert [m for m in severe_console(browser) if "415" not in m] == []
 
 
-def test_the_page_answers_with_the_chosen_model(browser, served, tmp_path):  # noqa: F811
+def test_the_page_answers_with_the_chosen_model(browser, served, tmp_path, shared_data):  # noqa: F811
     import soundfile as sf
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait

@@ -94,18 +94,26 @@ def create_app(predictors: dict, settings: dict):
     return app
 
 
-def serve(models_dir, settings: dict) -> int:
-    """Load the shipped models once (``models_dir``, and the GTZAN model where it was shipped) and serve
-    the page until interrupted."""
+def load_predictors(models_dir, gtzan_dir=None) -> tuple[dict, str]:
+    """The shipped models by name: ``main`` from ``models_dir``, and ``gtzan`` from ``gtzan_dir``
+    (default ``models/predict_gtzan``) where it was shipped; and why it was not ("" when it was)."""
     from genrelab.inference.export import GTZAN_DIR
     from genrelab.inference.predict import Predictor
 
-    predictor = Predictor.load(models_dir)
-    predictors = {"main": predictor}
+    predictors = {"main": Predictor.load(models_dir)}
     try:
-        predictors["gtzan"] = Predictor.load(GTZAN_DIR)
-    except GenrelabError as err:  # the page offers the main model only, and says why here
-        print(f"genrelab serve: no GTZAN model to offer ({err})")
+        predictors["gtzan"] = Predictor.load(GTZAN_DIR if gtzan_dir is None else gtzan_dir)
+    except GenrelabError as err:  # the page offers the main model only
+        return predictors, str(err)
+    return predictors, ""
+
+
+def serve(models_dir, settings: dict) -> int:
+    """Load the shipped models once (:func:`load_predictors`) and serve the page until interrupted."""
+    predictors, no_gtzan = load_predictors(models_dir)
+    if no_gtzan:
+        print(f"genrelab serve: no GTZAN model to offer ({no_gtzan})")
+    predictor = predictors["main"]
     app = create_app(predictors, settings)
     print(f"{predictor.summary()}\ngenrelab serve: open http://{settings['host']}:{settings['port']}  (Ctrl-C stops)")
     try:
